@@ -1,0 +1,3 @@
+from isotrack.cli import main
+
+main()
