@@ -1,0 +1,151 @@
+"""The command line: one Typer sub-app per noun, joined here. Commands parse, call, render."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import click
+import typer
+from typer.core import TyperGroup
+
+from isotrack import __version__
+from isotrack.cli import admin, qms, units
+from isotrack.cli.common import make_env
+from isotrack.errors import IsotrackError
+
+
+class IsotrackGroup(TyperGroup):
+    """Keeps the raw arguments (for changeset records) and turns user errors into one line."""
+
+    def make_context(
+        self,
+        info_name: str | None,
+        args: list[str],
+        parent: click.Context | None = None,
+        **extra: Any,
+    ) -> click.Context:
+        argv = list(args)
+        if parent is None:
+            args = _globals_first(argv)
+        ctx = super().make_context(info_name, args, parent=parent, **extra)
+        ctx.meta["isotrack.argv"] = argv
+        return ctx
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except IsotrackError as error:
+            fail(str(error), error.exit_code)
+        except OSError as error:
+            if isinstance(error, BrokenPipeError):
+                raise SystemExit(0) from None
+            where = f" ({error.filename})" if error.filename else ""
+            fail(f"{error.strerror or error}{where}", 1)
+        except KeyboardInterrupt:
+            fail("interrupted", 130)
+
+
+GLOBAL_OPTIONS = ("--db", "--lang")
+
+
+def _globals_first(argv: list[str]) -> list[str]:
+    """Let global options stand anywhere (``isotrack unit list --lang vi``) by moving them
+    before the command, as Click expects."""
+    front: list[str] = []
+    rest: list[str] = []
+    index = 0
+    while index < len(argv):
+        arg = argv[index]
+        if arg == "--":
+            rest.extend(argv[index:])
+            break
+        if arg in GLOBAL_OPTIONS and index + 1 < len(argv):
+            front.extend(argv[index : index + 2])
+            index += 2
+            continue
+        if arg.split("=", 1)[0] in GLOBAL_OPTIONS and "=" in arg:
+            front.append(arg)
+        else:
+            rest.append(arg)
+        index += 1
+    return front + rest
+
+
+def fail(message: str, code: int) -> None:
+    """Print one plain line on stderr and end with ``code``."""
+    click.secho(f"error: {message}", err=True, fg="red", color=_colour_stderr())
+    raise SystemExit(code)
+
+
+def _colour_stderr() -> bool:
+    import os
+
+    return sys.stderr.isatty() and "NO_COLOR" not in os.environ
+
+
+app = typer.Typer(
+    cls=IsotrackGroup,
+    name="isotrack",
+    help="Track TCVN ISO 9001 quality-management-system adoption across an organisation's units.",
+    rich_markup_mode=None,
+    pretty_exceptions_enable=False,
+    no_args_is_help=True,
+    add_completion=True,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"isotrack {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def root(
+    ctx: typer.Context,
+    db: Annotated[
+        Path | None,
+        typer.Option(
+            "--db",
+            envvar="ISOTRACK_DB",
+            help="Database file (default: isotrack.json in the user's data folder).",
+            dir_okay=False,
+        ),
+    ] = None,
+    lang: Annotated[
+        str | None,
+        typer.Option(
+            "--lang",
+            envvar="ISOTRACK_LANG",
+            help="Output language: vi or en (default: from the locale).",
+        ),
+    ] = None,
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_version, is_eager=True, help="Print the version and exit."
+        ),
+    ] = False,
+) -> None:
+    """Track TCVN ISO 9001 quality-management-system adoption across an organisation's units.
+
+    \b
+    Example:
+        isotrack init --sample
+        isotrack unit list --match "quan khu 2"
+    """
+    ctx.obj = make_env(db, lang, ctx.meta.get("isotrack.argv", []))
+
+
+app.add_typer(units.app, name="unit")
+app.add_typer(qms.app, name="qms")
+app.add_typer(qms.procedures_app, name="procedures")
+admin.register(app)
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app(prog_name="isotrack")

@@ -1,0 +1,124 @@
+"""Top-level commands: init, log, undo, doctor."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from isotrack.cli.common import DRY_RUN_HELP, JSON_HELP, echo, emit_json, env, report_write
+
+
+def init(
+    ctx: typer.Context,
+    sample: Annotated[
+        bool, typer.Option("--sample", help="Load the shipped sample organisation.")
+    ] = False,
+) -> None:
+    """Create the database; --sample loads the shipped sample organisation.
+
+    \b
+    Example:
+        isotrack init --sample
+        isotrack --db ./hq.json init
+    """
+    e = env(ctx)
+    tracker = e.tracker()
+    created = tracker.initialise()
+    echo(f"{'created' if created else 'using existing'} database {e.db}")
+    if sample:
+        from isotrack.catalog import data_dir
+        from isotrack.eventfile import read_event_file
+
+        events, changesets = read_event_file(data_dir() / "sample" / "sample.jsonl")
+        count = tracker.load_events(events, changesets)
+        echo(f"loaded the sample organisation (illustrative data): {count} events")
+
+
+def log(
+    ctx: typer.Context,
+    code: Annotated[str | None, typer.Argument(help="Only changesets touching this unit.")] = None,
+    limit: Annotated[int, typer.Option("--limit", min=1, help="At most this many.")] = 20,
+    json: Annotated[bool, typer.Option("--json", help=JSON_HELP)] = False,
+) -> None:
+    """List changesets, newest first.
+
+    \b
+    Example:
+        isotrack log QK2-LAOCAI --limit 5
+    """
+    e = env(ctx)
+    rows = e.tracker().log(code, limit)
+    if json:
+        emit_json(rows)
+        return
+    from isotrack.render.terminal import plain_table
+
+    table = [
+        [
+            row["id"][:8],
+            e.show_date(row["recorded"]) + " " + row["recorded"][11:16],
+            str(row["events"]),
+            ("[undone by " + row["undone_by"][:8] + "] " if row["undone_by"] else "")
+            + row["command"],
+        ]
+        for row in rows
+    ]
+    for line in plain_table(["changeset", "recorded (UTC)", "events", "command"], table):
+        echo(line)
+
+
+def undo(
+    ctx: typer.Context,
+    changeset: Annotated[
+        str | None, typer.Argument(help="Changeset id or prefix (default: the latest).")
+    ] = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help=DRY_RUN_HELP)] = False,
+) -> None:
+    """Reverse one whole changeset by recording an undo (history is kept).
+
+    Without an id, undoes the latest changeset still in force. Undoing an undo restores what
+    it cancelled.
+
+    \b
+    Example:
+        isotrack undo
+        isotrack undo 3f2a9c1e
+    """
+    e = env(ctx)
+    result = e.tracker().undo(changeset, dry_run=dry_run)
+    report_write(result, e)
+
+
+def doctor(
+    ctx: typer.Context,
+    json: Annotated[bool, typer.Option("--json", help=JSON_HELP)] = False,
+) -> None:
+    """Check integrity and data quality; exit 1 if any error is found.
+
+    \b
+    Example:
+        isotrack doctor --json
+    """
+    e = env(ctx)
+    findings = e.tracker().doctor()
+    errors = sum(1 for f in findings if f.severity == "error")
+    if json:
+        emit_json(
+            {
+                "errors": errors,
+                "warnings": len(findings) - errors,
+                "findings": [f.to_json() for f in findings],
+            }
+        )
+    else:
+        for finding in findings:
+            echo(f"{finding.severity}: {finding.message}")
+        echo(f"{errors} error(s), {len(findings) - errors} warning(s)")
+    if errors:
+        raise typer.Exit(1)
+
+
+def register(app: typer.Typer) -> None:
+    for command in (init, log, undo, doctor):
+        app.command(command.__name__)(command)

@@ -1,0 +1,140 @@
+"""What every command shares: the global options, dates from the command line, output helpers."""
+
+from __future__ import annotations
+
+import os
+import shlex
+import sys
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import typer
+
+from isotrack.errors import UsageError
+
+if TYPE_CHECKING:
+    from isotrack.catalog import Catalog
+    from isotrack.tracker import Tracker, WriteResult
+
+DEFAULT_LOCK_TIMEOUT = 10.0
+
+
+@dataclass
+class Env:
+    """Global options and the clock, read once per command by the root callback."""
+
+    db: Path
+    lang: str
+    today: date
+    now: datetime
+    argv: list[str]
+    lock_timeout: float = DEFAULT_LOCK_TIMEOUT
+
+    @property
+    def command(self) -> str:
+        return shlex.join(["isotrack", *self.argv])
+
+    def catalog(self) -> Catalog:
+        from isotrack.catalog import load_catalog
+
+        config = os.environ.get("ISOTRACK_CONFIG_DIR")
+        if config:
+            return load_catalog(Path(config))
+        import platformdirs
+
+        return load_catalog(Path(platformdirs.user_config_dir("isotrack")))
+
+    def tracker(self) -> Tracker:
+        from isotrack.storage import Store
+        from isotrack.tracker import Tracker
+
+        store = Store(self.db, lock_timeout=self.lock_timeout)
+        return Tracker(store, self.catalog(), today=self.today, now=self.now, command=self.command)
+
+    def date(self, text: str, *, what: str, role: str = "fact") -> date:
+        from isotrack.dates import parse_date
+
+        return parse_date(text, today=self.today, role=role, what=what)  # type: ignore[arg-type]
+
+    def show_date(self, iso_text: str | None) -> str:
+        if not iso_text:
+            return "—"
+        from isotrack.dates import format_date
+
+        return format_date(date.fromisoformat(iso_text[:10]), self.lang)
+
+
+def make_env(db: Path | None, lang: str | None, argv: list[str]) -> Env:
+    if lang is not None and lang not in ("vi", "en"):
+        raise UsageError(f"unknown language '{lang}': use vi or en")
+    if lang is None:
+        from isotrack.i18n import default_lang
+
+        lang = default_lang()
+    if db is None:
+        from isotrack.storage import default_db_path
+
+        db = default_db_path()
+    now = datetime.now(UTC)
+    today_text = os.environ.get("ISOTRACK_TODAY")
+    if today_text:
+        try:
+            today = date.fromisoformat(today_text)
+        except ValueError:
+            raise UsageError(f"ISOTRACK_TODAY must be an ISO date, got '{today_text}'") from None
+    else:
+        today = date.today()
+    timeout_text = os.environ.get("ISOTRACK_LOCK_TIMEOUT")
+    timeout = DEFAULT_LOCK_TIMEOUT
+    if timeout_text:
+        try:
+            timeout = float(timeout_text)
+        except ValueError:
+            raise UsageError(
+                f"ISOTRACK_LOCK_TIMEOUT must be a number of seconds, got '{timeout_text}'"
+            ) from None
+    return Env(db=db, lang=lang, today=today, now=now, argv=argv, lock_timeout=timeout)
+
+
+def env(ctx: typer.Context) -> Env:
+    root = ctx.find_root()
+    found = root.obj
+    if not isinstance(found, Env):  # pragma: no cover - the root callback always sets it
+        raise RuntimeError("isotrack's root callback did not run")
+    return found
+
+
+def emit_json(value: Any) -> None:
+    """Stable JSON on stdout: sorted keys, ISO dates, UTF-8."""
+    import orjson
+
+    data = orjson.dumps(value, option=orjson.OPT_SORT_KEYS | orjson.OPT_INDENT_2)
+    sys.stdout.write(data.decode("utf-8") + "\n")
+
+
+def echo(line: str = "") -> None:
+    sys.stdout.write(line + "\n")
+
+
+def report_write(result: WriteResult, e: Env) -> None:
+    """One line per event written (or that would be), then the changeset id."""
+    from isotrack.render.terminal import describe_event
+
+    if result.changeset is None:
+        echo(f"nothing to change: {result.note}")
+        return
+    for event in result.events:
+        echo(("would record " if result.dry_run else "") + describe_event(event, e.lang))
+    if result.dry_run:
+        echo(f"dry run: nothing written ({len(result.events)} event(s) not recorded)")
+    else:
+        echo(f"changeset {result.changeset.id[:8]}: {len(result.events)} event(s) recorded")
+
+
+# Option and argument declarations shared by several commands.
+ON_HELP = "Effective date: 2025-06-14, 14/06/2025, 2025, today, -3m (default: today)."
+AS_OF_HELP = "Show the organisation as it stood on this date (default: today)."
+DRY_RUN_HELP = "Show what would be recorded, and record nothing."
+JSON_HELP = "Print JSON (sorted keys, ISO dates) instead of text."

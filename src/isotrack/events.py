@@ -1,0 +1,173 @@
+"""Events and changesets: the only source of truth.
+
+An event is one dated fact about one unit. It never changes once written; corrections are new
+events (``undo`` writes a ``changeset.reverted`` event that cancels a whole changeset). Dates are
+kept as ISO strings: comparing them is as correct as comparing dates and much cheaper at scale.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any
+
+# Event types. Values are what is stored; never rename one that has been released.
+FOUNDED = "unit.founded"
+RENAMED = "unit.renamed"
+MOVED = "unit.moved"
+MERGED = "unit.merged"
+SPLIT = "unit.split"
+DISSOLVED = "unit.dissolved"
+STAGE = "qms.stage"
+EDITION = "qms.edition"
+AUDIT = "qms.audit"
+PROCEDURES = "procedures.set"
+REVERTED = "changeset.reverted"
+
+# Among events with the same effective date, a unit is founded before anything else happens to
+# it, and ends after everything else that day. See ``sort_key``.
+TYPE_RANK = {
+    FOUNDED: 0,
+    RENAMED: 1,
+    MOVED: 1,
+    STAGE: 2,
+    EDITION: 2,
+    AUDIT: 2,
+    PROCEDURES: 2,
+    MERGED: 3,
+    SPLIT: 3,
+    DISSOLVED: 3,
+    REVERTED: 4,
+}
+EVENT_TYPES = frozenset(TYPE_RANK)
+ENDINGS = frozenset({MERGED, SPLIT, DISSOLVED})
+
+STAGES = ("none", "planned", "building", "applying", "announced", "lapsed")
+# The forward order of the QMS life; ``lapsed`` sits outside it.
+STAGE_ORDER = {"none": 0, "planned": 1, "building": 2, "applying": 3, "announced": 4}
+AUDIT_KINDS = ("internal", "review", "inspection")
+PROCEDURE_CATEGORIES = ("tthc", "internal", "product")
+
+
+def new_id() -> str:
+    """A globally unique id (random UUID, 32 hex digits)."""
+    return uuid.uuid4().hex
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    """One dated fact about one unit (``unit`` is empty for changeset-level events)."""
+
+    id: str
+    unit: str
+    type: str
+    on: str  # effective date, ISO
+    recorded: str  # when it was entered, ISO timestamp (UTC)
+    changeset: str
+    data: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def sort_key(self) -> tuple[str, int, str, str]:
+        """Events apply in order of effective date, then type rank, then recorded time, then id.
+
+        The key is a property of the event alone, so folding never depends on the order events
+        were stored or merged in: a later-recorded event on the same date wins (a correction),
+        and the id settles exact ties.
+        """
+        return (self.on, TYPE_RANK.get(self.type, 2), self.recorded, self.id)
+
+    def to_record(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "unit": self.unit,
+            "type": self.type,
+            "on": self.on,
+            "recorded": self.recorded,
+            "changeset": self.changeset,
+            "data": self.data,
+        }
+
+    @classmethod
+    def from_record(cls, record: dict[str, Any]) -> Event:
+        return cls(
+            id=record["id"],
+            unit=record.get("unit", ""),
+            type=record["type"],
+            on=record["on"],
+            recorded=record.get("recorded", ""),
+            changeset=record.get("changeset", ""),
+            data=record.get("data") or {},
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Draft:
+    """An event before it is stamped with an id, a changeset and a recorded time."""
+
+    unit: str
+    type: str
+    on: date
+    data: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class Changeset:
+    """The events one command or one import wrote together."""
+
+    id: str
+    recorded: str
+    command: str
+    events: int
+    undoes: str | None = None
+
+    def to_record(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "recorded": self.recorded,
+            "command": self.command,
+            "events": self.events,
+            "undoes": self.undoes,
+        }
+
+    @classmethod
+    def from_record(cls, record: dict[str, Any]) -> Changeset:
+        return cls(
+            id=record["id"],
+            recorded=record.get("recorded", ""),
+            command=record.get("command", ""),
+            events=int(record.get("events", 0)),
+            undoes=record.get("undoes"),
+        )
+
+
+def stamp(
+    drafts: list[Draft],
+    *,
+    changeset: str,
+    recorded: datetime,
+    ids: Callable[[], str] = new_id,
+) -> list[Event]:
+    """Give drafts their ids, changeset and recorded time; order within a changeset is kept by
+    giving each a distinct recorded time (microseconds apart)."""
+    base = recorded.isoformat(timespec="microseconds")
+    events = []
+    for index, draft in enumerate(drafts):
+        stamp_time = base if index == 0 else _plus_micros(recorded, index)
+        events.append(
+            Event(
+                id=ids(),
+                unit=draft.unit,
+                type=draft.type,
+                on=draft.on.isoformat(),
+                recorded=stamp_time,
+                changeset=changeset,
+                data=draft.data,
+            )
+        )
+    return events
+
+
+def _plus_micros(moment: datetime, micros: int) -> str:
+    return (moment + timedelta(microseconds=micros)).isoformat(timespec="microseconds")

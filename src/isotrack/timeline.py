@@ -1,0 +1,397 @@
+"""Fold events into the organisation as it stood on a date.
+
+``fold(events, as_of)`` is a pure function: the same set of events gives the same registry whatever
+order they come in (see ``Event.sort_key``). While folding it records anomalies, facts that do not
+fit (a stage recorded before the unit existed, a parent that does not exist, a cycle...): ``doctor``
+reports them, and every write is refused if it would add one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from isotrack.events import (
+    AUDIT,
+    DISSOLVED,
+    EDITION,
+    FOUNDED,
+    MERGED,
+    MOVED,
+    PROCEDURE_CATEGORIES,
+    PROCEDURES,
+    RENAMED,
+    REVERTED,
+    SPLIT,
+    STAGE,
+    STAGE_ORDER,
+    Event,
+)
+
+ENDING_NAMES = {MERGED: "merged", SPLIT: "split", DISSOLVED: "dissolved"}
+
+
+@dataclass(frozen=True, slots=True)
+class Link:
+    """One lineage link: ``code`` is the other unit, ``how`` merged, split or dissolved."""
+
+    code: str
+    on: str
+    how: str
+    basis: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Anomaly:
+    unit: str
+    message: str
+    severity: str = "error"  # "error" or "warning"
+    event: str | None = None
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return (self.unit, self.message)
+
+
+@dataclass
+class UnitState:
+    """A unit as it stood on the registry's date."""
+
+    code: str
+    name: str
+    kind: str
+    parent: str | None
+    founded: str
+    ended: str | None = None
+    end_reason: str | None = None
+    end_basis: str | None = None
+    predecessors: list[Link] = field(default_factory=list)
+    successors: list[Link] = field(default_factory=list)
+    stage: str = "none"
+    stage_since: str | None = None
+    edition: str | None = None
+    edition_since: str | None = None
+    consultant: str | None = None
+    consultant_used: bool | None = None
+    model: str | None = None
+    decision: str | None = None
+    scope: str | None = None
+    procedures: dict[str, int] = field(
+        default_factory=lambda: dict.fromkeys(PROCEDURE_CATEGORIES, 0)
+    )
+    procedures_since: str | None = None
+    audits: dict[str, dict[str, Any]] = field(default_factory=dict)
+    history: list[Event] = field(default_factory=list)
+
+    @property
+    def alive(self) -> bool:
+        return self.ended is None
+
+    @property
+    def procedures_total(self) -> int:
+        return sum(self.procedures.values())
+
+    def to_json(self) -> dict[str, Any]:
+        """The stable JSON shape of a unit (``unit list --json``, ``unit show --json``)."""
+        return {
+            "code": self.code,
+            "name": self.name,
+            "kind": self.kind,
+            "parent": self.parent,
+            "founded": self.founded,
+            "ended": self.ended,
+            "end_reason": self.end_reason,
+            "alive": self.alive,
+            "predecessors": [link.code for link in self.predecessors],
+            "successors": [link.code for link in self.successors],
+            "stage": self.stage,
+            "stage_since": self.stage_since,
+            "edition": self.edition,
+            "edition_since": self.edition_since,
+            "consultant": self.consultant,
+            "consultant_used": self.consultant_used,
+            "model": self.model,
+            "decision": self.decision,
+            "procedures": {**self.procedures, "total": self.procedures_total},
+            "audits": self.audits,
+        }
+
+
+@dataclass
+class Registry:
+    """Every unit founded on or before ``as_of`` (``None``: all events), live or ended."""
+
+    as_of: str | None
+    units: dict[str, UnitState]
+    anomalies: list[Anomaly]
+    reverted: dict[str, str]  # changeset id -> id of the changeset that reverted it
+
+    def get(self, code: str) -> UnitState | None:
+        return self.units.get(code)
+
+    def live(self) -> list[UnitState]:
+        return [unit for unit in self.units.values() if unit.alive]
+
+    def children(self, code: str) -> list[UnitState]:
+        return [u for u in self.units.values() if u.alive and u.parent == code]
+
+    def subtree(self, code: str) -> set[str]:
+        """``code`` and every live unit below it."""
+        below: dict[str, list[str]] = {}
+        for unit in self.units.values():
+            if unit.alive and unit.parent:
+                below.setdefault(unit.parent, []).append(unit.code)
+        found, todo = {code}, [code]
+        while todo:
+            for child in below.get(todo.pop(), ()):
+                if child not in found:
+                    found.add(child)
+                    todo.append(child)
+        return found
+
+    def ancestors(self, code: str) -> list[str]:
+        """Parents of ``code`` from the nearest up, stopping at a cycle."""
+        chain: list[str] = []
+        seen = {code}
+        unit = self.units.get(code)
+        while unit is not None and unit.parent and unit.parent not in seen:
+            chain.append(unit.parent)
+            seen.add(unit.parent)
+            unit = self.units.get(unit.parent)
+        return chain
+
+
+def reverted_changesets(events: Iterable[Event]) -> dict[str, str]:
+    """Changesets cancelled by ``undo``, mapped to the changeset that cancelled them.
+
+    An undo can itself be undone (a redo). Reverts are resolved from the latest recorded back:
+    whether a revert is in force depends only on reverts recorded after it.
+    """
+    reverts = sorted(
+        (e for e in events if e.type == REVERTED),
+        key=lambda e: (e.recorded, e.id),
+        reverse=True,
+    )
+    cancelled: dict[str, str] = {}
+    for revert in reverts:
+        if revert.changeset in cancelled:
+            continue
+        target = str(revert.data.get("changeset", ""))
+        cancelled.setdefault(target, revert.changeset)
+    return cancelled
+
+
+def fold(events: Iterable[Event], as_of: str | None = None) -> Registry:
+    """The registry as it stood at the end of ``as_of`` (an ISO date; ``None``: every event)."""
+    all_events = list(events)
+    reverted = reverted_changesets(all_events)
+    live_events = [
+        e
+        for e in all_events
+        if e.type != REVERTED and e.changeset not in reverted and (as_of is None or e.on <= as_of)
+    ]
+    live_events.sort(key=lambda e: e.sort_key)
+    folder = _Folder()
+    for event in live_events:
+        folder.apply(event)
+    folder.finish()
+    return Registry(as_of=as_of, units=folder.units, anomalies=folder.anomalies, reverted=reverted)
+
+
+def stage_change_problem(current: str, new: str) -> str | None:
+    """Why a unit at stage ``current`` cannot move to ``new`` (``None`` when it can)."""
+    if new == current:
+        return None
+    if new == "none":
+        return "a stage cannot go back to 'none' (undo the changeset that recorded it instead)"
+    if new == "lapsed":
+        if current in ("building", "applying", "announced"):
+            return None
+        return f"only a QMS being built, applied or announced can lapse (it is '{current}')"
+    if current == "lapsed":
+        return None
+    if STAGE_ORDER[new] < STAGE_ORDER[current]:
+        return f"the stage cannot go back from '{current}' to '{new}'"
+    return None
+
+
+def edition_rank(code: str | None) -> int:
+    return int(code) if code and code.isdigit() else 0
+
+
+class _Folder:
+    """Applies sorted events one by one to a dict of units."""
+
+    def __init__(self) -> None:
+        self.units: dict[str, UnitState] = {}
+        self.anomalies: list[Anomaly] = []
+
+    def flag(self, event: Event, message: str, severity: str = "error") -> None:
+        self.anomalies.append(Anomaly(event.unit, message, severity, event.id))
+
+    def live_at(self, code: str | None) -> bool:
+        unit = self.units.get(code) if code else None
+        return unit is not None and unit.alive
+
+    def apply(self, event: Event) -> None:
+        if event.type == FOUNDED:
+            self._found(event)
+            return
+        unit = self.units.get(event.unit)
+        what = event.type.split(".")[-1]
+        if unit is None:
+            self.flag(
+                event, f"{event.unit}: {what} on {event.on}, but the unit does not exist then"
+            )
+            return
+        if unit.ended is not None:
+            self.flag(
+                event,
+                f"{event.unit}: {what} on {event.on}, after the unit {unit.end_reason} on "
+                f"{unit.ended}",
+            )
+            return
+        handler = _HANDLERS.get(event.type)
+        if handler is None:
+            self.flag(event, f"{event.unit}: unknown event type '{event.type}'", "warning")
+            return
+        handler(self, unit, event)
+        unit.history.append(event)
+
+    def _found(self, event: Event) -> None:
+        data = event.data
+        if event.unit in self.units:
+            self.flag(event, f"{event.unit}: founded again on {event.on} (code already used)")
+            return
+        parent = data.get("parent")
+        if parent and not self.live_at(parent):
+            self.flag(event, f"{event.unit}: parent {parent} does not exist on {event.on}")
+        unit = UnitState(
+            code=event.unit,
+            name=str(data.get("name", event.unit)),
+            kind=str(data.get("kind", "")),
+            parent=parent or None,
+            founded=event.on,
+        )
+        unit.history.append(event)
+        self.units[event.unit] = unit
+
+    def _rename(self, unit: UnitState, event: Event) -> None:
+        unit.name = str(event.data.get("name", unit.name))
+
+    def _move(self, unit: UnitState, event: Event) -> None:
+        parent = event.data.get("parent") or None
+        if parent is not None:
+            if not self.live_at(parent):
+                self.flag(event, f"{unit.code}: parent {parent} does not exist on {event.on}")
+                return
+            chain, cursor = {unit.code}, self.units.get(parent)
+            while cursor is not None:
+                if cursor.code in chain:
+                    self.flag(
+                        event, f"{unit.code}: moving under {parent} on {event.on} makes a cycle"
+                    )
+                    return
+                chain.add(cursor.code)
+                cursor = self.units.get(cursor.parent) if cursor.parent else None
+        unit.parent = parent
+
+    def _end(self, unit: UnitState, event: Event) -> None:
+        how = ENDING_NAMES[event.type]
+        data = event.data
+        basis = data.get("basis") or None
+        if event.type == MERGED:
+            successors = [data.get("into")]
+        elif event.type == SPLIT:
+            successors = list(data.get("into") or [])
+        else:
+            successors = [data.get("successor")] if data.get("successor") else []
+        unit.ended, unit.end_reason, unit.end_basis = event.on, how, basis
+        for code in successors:
+            if not code:
+                continue
+            if code == unit.code:
+                self.flag(event, f"{unit.code}: {how} into itself on {event.on}")
+                continue
+            successor = self.units.get(code)
+            if successor is None or not successor.alive:
+                self.flag(event, f"{unit.code}: successor {code} does not exist on {event.on}")
+                continue
+            unit.successors.append(Link(code, event.on, how, basis))
+            successor.predecessors.append(Link(unit.code, event.on, how, basis))
+
+    def _stage(self, unit: UnitState, event: Event) -> None:
+        data = event.data
+        stage = str(data.get("stage", unit.stage))
+        if stage not in STAGE_ORDER and stage != "lapsed":
+            self.flag(event, f"{unit.code}: unknown stage '{stage}' on {event.on}")
+            return
+        problem = stage_change_problem(unit.stage, stage)
+        if problem:
+            self.flag(event, f"{unit.code}: on {event.on}, {problem}")
+        if stage != unit.stage:
+            unit.stage, unit.stage_since = stage, event.on
+        if data.get("edition"):
+            self._set_edition(unit, event, str(data["edition"]))
+        if "consultant" in data:
+            unit.consultant = data["consultant"] or None
+            unit.consultant_used = bool(data["consultant"])
+        for key in ("model", "decision", "scope"):
+            if data.get(key):
+                setattr(unit, key, str(data[key]))
+
+    def _edition(self, unit: UnitState, event: Event) -> None:
+        self._set_edition(unit, event, str(event.data.get("edition", "")))
+
+    def _set_edition(self, unit: UnitState, event: Event, edition: str) -> None:
+        if edition == unit.edition:
+            return
+        if edition_rank(edition) < edition_rank(unit.edition):
+            self.flag(
+                event,
+                f"{unit.code}: on {event.on}, edition {edition} recorded after {unit.edition} "
+                f"(since {unit.edition_since}) was already its current one",
+            )
+        unit.edition, unit.edition_since = edition, event.on
+
+    def _audit(self, unit: UnitState, event: Event) -> None:
+        kind = str(event.data.get("kind", "internal"))
+        unit.audits[kind] = {"on": event.on, "findings": event.data.get("findings")}
+
+    def _procedures(self, unit: UnitState, event: Event) -> None:
+        for category in PROCEDURE_CATEGORIES:
+            if category not in event.data:
+                continue
+            value = event.data[category]
+            if not isinstance(value, int) or value < 0:
+                self.flag(event, f"{unit.code}: {category} count {value!r} on {event.on}")
+                continue
+            unit.procedures[category] = value
+        unit.procedures_since = event.on
+
+    def finish(self) -> None:
+        for unit in self.units.values():
+            if unit.alive and unit.parent:
+                parent = self.units.get(unit.parent)
+                if parent is not None and not parent.alive:
+                    self.anomalies.append(
+                        Anomaly(
+                            unit.code,
+                            f"{unit.code}: its parent {parent.code} {parent.end_reason} on "
+                            f"{parent.ended}; move it under a live unit",
+                        )
+                    )
+
+
+_HANDLERS = {
+    RENAMED: _Folder._rename,
+    MOVED: _Folder._move,
+    MERGED: _Folder._end,
+    SPLIT: _Folder._end,
+    DISSOLVED: _Folder._end,
+    STAGE: _Folder._stage,
+    EDITION: _Folder._edition,
+    AUDIT: _Folder._audit,
+    PROCEDURES: _Folder._procedures,
+}

@@ -1,0 +1,686 @@
+"""The domain's entry point: read the registry, and turn a user's request into validated events.
+
+Every write goes the same way: inside one storage transaction, fold the events read under the
+lock, build the new events (checking the request against the registry on its effective date),
+fold again with them, and refuse the write if it would add any anomaly. Only then are the events
+and their changeset written, in one write. Nothing here reads the clock: the CLI passes ``today``
+and ``now`` in.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+from isotrack import events as ev
+from isotrack.catalog import Catalog
+from isotrack.errors import (
+    ChangesetError,
+    DuplicateUnitError,
+    InvalidTransitionError,
+    IsotrackError,
+    UnknownUnitError,
+    UsageError,
+)
+from isotrack.events import Changeset, Draft, Event
+from isotrack.storage import Snapshot, Store
+from isotrack.text import matches, near_duplicates, nfc, normalise_code
+from isotrack.timeline import (
+    Anomaly,
+    Registry,
+    UnitState,
+    edition_rank,
+    fold,
+    stage_change_problem,
+)
+
+
+class NothingToChange(Exception):
+    """The request is already true: nothing is written."""
+
+
+@dataclass(frozen=True)
+class WriteResult:
+    """What a write recorded (or, with ``dry_run``, would record)."""
+
+    changeset: Changeset | None
+    events: list[Event]
+    dry_run: bool
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One ``doctor`` finding."""
+
+    severity: str
+    unit: str
+    message: str
+
+    def to_json(self) -> dict[str, str]:
+        return {"severity": self.severity, "unit": self.unit, "message": self.message}
+
+
+@dataclass
+class _Request:
+    """The events being built by one write, with the registry they are checked against."""
+
+    events: list[Event]
+    changesets: list[Changeset]
+    full: Registry
+    drafts: list[Draft] = field(default_factory=list)
+    undoes: str | None = None
+    _at: dict[str, Registry] = field(default_factory=dict)
+
+    def at(self, on: date) -> Registry:
+        """The registry at the end of ``on`` (folded once per date)."""
+        key = on.isoformat()
+        if key not in self._at:
+            latest = max((e.on for e in self.events), default="")
+            self._at[key] = self.full if key >= latest else fold(self.events, key)
+        return self._at[key]
+
+
+class Tracker:
+    """Reads and writes one database. Create one per command."""
+
+    def __init__(
+        self,
+        store: Store,
+        catalog: Catalog,
+        *,
+        today: date,
+        now: datetime,
+        command: str = "",
+        id_factory: Callable[[], str] = ev.new_id,
+    ) -> None:
+        self.store = store
+        self.catalog = catalog
+        self.today = today
+        self.now = now
+        self.command = command
+        self.new_id = id_factory
+        self._snapshot: Snapshot | None = None
+        self._events: list[Event] | None = None
+
+    # ----------------------------------------------------------------- reading
+
+    def snapshot(self) -> Snapshot:
+        """The database as read once for this command."""
+        if self._snapshot is None:
+            self._snapshot = self.store.load()
+        return self._snapshot
+
+    def events(self) -> list[Event]:
+        if self._events is None:
+            self._events = [Event.from_record(r) for r in self.snapshot().table("events")]
+        return self._events
+
+    def changesets(self) -> list[Changeset]:
+        return [Changeset.from_record(r) for r in self.snapshot().table("changesets")]
+
+    def registry(self, as_of: date | None) -> Registry:
+        """The organisation as it stood at the end of ``as_of`` (``None``: every event)."""
+        return fold(self.events(), as_of.isoformat() if as_of else None)
+
+    def unit(self, code: str, as_of: date) -> UnitState:
+        """One unit as it stood on ``as_of`` (it may have ended by then)."""
+        code = _code(code)
+        registry = self.registry(as_of)
+        found = registry.get(code)
+        if found is None:
+            raise self._unknown(code, registry, as_of)
+        return found
+
+    def list_units(
+        self,
+        as_of: date,
+        *,
+        kind: str | None = None,
+        under: str | None = None,
+        stage: str | None = None,
+        match: str | None = None,
+        include_ended: bool = False,
+    ) -> list[UnitState]:
+        """Units as of a date, filtered; live ones only unless ``include_ended``."""
+        registry = self.registry(as_of)
+        if kind is not None:
+            kind = self.catalog.kind(kind).code
+        if stage is not None:
+            stage = _stage(stage)
+        scope: set[str] | None = None
+        if under is not None:
+            root = _code(under)
+            if root not in registry.units:
+                raise self._unknown(root, registry, as_of)
+            scope = registry.subtree(root)
+        found = [
+            unit
+            for unit in registry.units.values()
+            if (include_ended or unit.alive)
+            and (kind is None or unit.kind == kind)
+            and (scope is None or unit.code in scope)
+            and (stage is None or unit.stage == stage)
+            and (not match or matches(match, unit.name, unit.code))
+        ]
+        return sorted(found, key=self._unit_order(registry))
+
+    def log(self, code: str | None = None, limit: int | None = None) -> list[dict[str, Any]]:
+        """Changesets, newest first, with who undid them; only those touching ``code`` if given."""
+        reverted = fold([e for e in self.events() if e.type == ev.REVERTED]).reverted
+        touching: set[str] | None = None
+        if code is not None:
+            code = _code(code)
+            touching = {e.changeset for e in self.events() if _mentions(e, code)}
+            if not touching and code not in self.registry(None).units:
+                raise self._unknown(code, self.registry(None), None)
+        rows = [
+            {**cs.to_record(), "undone_by": reverted.get(cs.id)}
+            for cs in self.changesets()
+            if touching is None or cs.id in touching
+        ]
+        rows.sort(key=lambda row: (row["recorded"], row["id"]), reverse=True)
+        return rows[:limit] if limit is not None else rows
+
+    def doctor(self) -> list[Finding]:
+        """Integrity and data-quality findings over the whole history."""
+        registry = self.registry(None)
+        findings = [Finding(a.severity, a.unit, a.message) for a in registry.anomalies]
+        for unit in registry.units.values():
+            if unit.kind not in self.catalog.kinds:
+                findings.append(
+                    Finding(
+                        "warning",
+                        unit.code,
+                        f"{unit.code}: kind '{unit.kind}' is not in the catalog",
+                    )
+                )
+        live = {u.code: u.name for u in registry.live()}
+        for first, second in near_duplicates(live):
+            findings.append(
+                Finding(
+                    "warning",
+                    first,
+                    f"{first} and {second} have nearly the same name: "
+                    f"'{live[first]}' / '{live[second]}'",
+                )
+            )
+        return findings
+
+    # ----------------------------------------------------------------- writing
+
+    def initialise(self) -> bool:
+        """Create the database if it does not exist. True if it was created."""
+        return self.store.initialise()
+
+    def load_events(self, records: list[dict[str, Any]], changesets: list[dict[str, Any]]) -> int:
+        """Insert prepared events (the shipped sample) into an empty database."""
+        with self.store.transaction() as tx:
+            if tx.snapshot.table("events"):
+                raise IsotrackError(
+                    f"{self.store.path} already holds events: the sample loads only into an "
+                    "empty database (use --db to choose another file)"
+                )
+            tx.insert("events", records)
+            tx.insert("changesets", changesets)
+        return len(records)
+
+    def add_unit(
+        self, code: str, *, name: str, kind: str, parent: str | None, on: date, dry_run: bool
+    ) -> WriteResult:
+        code, name, kind_code = _code(code), _name(name), self.catalog.kind(kind).code
+        parent_code = _code(parent) if parent else None
+
+        def build(req: _Request) -> None:
+            self._check_new_code(req.full, code)
+            if parent_code is not None:
+                self._live(req, parent_code, on)
+            req.drafts.append(
+                Draft(
+                    code, ev.FOUNDED, on, {"name": name, "kind": kind_code, "parent": parent_code}
+                )
+            )
+
+        return self._write(build, dry_run)
+
+    def rename_unit(self, code: str, *, name: str, on: date, dry_run: bool) -> WriteResult:
+        code, name = _code(code), _name(name)
+
+        def build(req: _Request) -> None:
+            unit = self._live(req, code, on)
+            if unit.name == name:
+                raise NothingToChange(f"{code} is already named '{name}'")
+            req.drafts.append(Draft(code, ev.RENAMED, on, {"name": name}))
+
+        return self._write(build, dry_run)
+
+    def move_unit(self, code: str, *, parent: str, on: date, dry_run: bool) -> WriteResult:
+        code, parent_code = _code(code), _code(parent)
+
+        def build(req: _Request) -> None:
+            unit = self._live(req, code, on)
+            self._live(req, parent_code, on)
+            if parent_code == code or code in req.at(on).ancestors(parent_code):
+                raise InvalidTransitionError(
+                    f"cannot move {code} under {parent_code}: {parent_code} is {code} itself or "
+                    "one of its sub-units (that would make a cycle)"
+                )
+            if unit.parent == parent_code:
+                raise NothingToChange(f"{code} is already under {parent_code}")
+            req.drafts.append(Draft(code, ev.MOVED, on, {"parent": parent_code}))
+
+        return self._write(build, dry_run)
+
+    def merge_units(
+        self,
+        codes: list[str],
+        *,
+        into: str,
+        basis: str | None,
+        name: str | None,
+        kind: str | None,
+        on: date,
+        dry_run: bool,
+    ) -> WriteResult:
+        """Merge ``codes`` into ``into``; live sub-units of the merged units move to ``into``."""
+        merged = _distinct([_code(c) for c in codes])
+        target = _code(into)
+        if target in merged:
+            raise InvalidTransitionError(f"cannot merge {target} into itself")
+
+        def build(req: _Request) -> None:
+            units = [self._live(req, code, on) for code in merged]
+            self._successor(req, target, name, kind, on, parent_hint=units[0].parent)
+            for unit in units:
+                self._move_children(req, unit.code, target, on, exclude=set(merged))
+                req.drafts.append(
+                    Draft(unit.code, ev.MERGED, on, {"into": target, "basis": _opt(basis)})
+                )
+
+        return self._write(build, dry_run)
+
+    def split_unit(
+        self,
+        code: str,
+        *,
+        into: list[str],
+        basis: str | None,
+        names: list[str],
+        kind: str | None,
+        on: date,
+        dry_run: bool,
+    ) -> WriteResult:
+        """Split ``code`` into several units; ``names`` (with ``kind``) create the missing ones."""
+        source = _code(code)
+        targets = _distinct([_code(c) for c in into])
+        if source in targets:
+            raise InvalidTransitionError(f"cannot split {source} into itself")
+        if len(targets) < 2:
+            raise UsageError("a split needs at least two successors (--into A --into B)")
+
+        def build(req: _Request) -> None:
+            unit = self._live(req, source, on)
+            missing = [t for t in targets if t not in req.full.units]
+            if missing and len(names) != len(missing):
+                raise UsageError(
+                    f"{', '.join(missing)} do not exist yet: give one --name for each "
+                    f"(got {len(names)}) and a --kind, or add them first with 'unit add'"
+                )
+            new_names = dict(zip(missing, names, strict=True))
+            for target in targets:
+                self._successor(
+                    req, target, new_names.get(target), kind, on, parent_hint=unit.parent
+                )
+            children = req.at(on).children(source)
+            if children:
+                raise InvalidTransitionError(
+                    f"{source} still has sub-units ({', '.join(c.code for c in children)}): "
+                    "move each under one of the successors first ('unit move')"
+                )
+            req.drafts.append(Draft(source, ev.SPLIT, on, {"into": targets, "basis": _opt(basis)}))
+
+        return self._write(build, dry_run)
+
+    def dissolve_unit(
+        self, code: str, *, successor: str | None, basis: str | None, on: date, dry_run: bool
+    ) -> WriteResult:
+        source = _code(code)
+        heir = _code(successor) if successor else None
+        if heir == source:
+            raise InvalidTransitionError(f"{source} cannot be its own successor")
+
+        def build(req: _Request) -> None:
+            self._live(req, source, on)
+            if heir is not None:
+                self._live(req, heir, on)
+                self._move_children(req, source, heir, on, exclude=set())
+            else:
+                children = req.at(on).children(source)
+                if children:
+                    raise InvalidTransitionError(
+                        f"{source} still has sub-units ({', '.join(c.code for c in children)}): "
+                        "give --successor to move them there, or move them first"
+                    )
+            req.drafts.append(
+                Draft(source, ev.DISSOLVED, on, {"successor": heir, "basis": _opt(basis)})
+            )
+
+        return self._write(build, dry_run)
+
+    def set_stage(
+        self,
+        code: str,
+        stage: str,
+        *,
+        edition: str | None,
+        consultant: str | None,
+        no_consultant: bool,
+        model: str | None,
+        decision: str | None,
+        scope: str | None = None,
+        on: date,
+        dry_run: bool,
+    ) -> WriteResult:
+        code, stage = _code(code), _stage(stage)
+        if consultant and no_consultant:
+            raise UsageError("give either --consultant NAME or --no-consultant, not both")
+        edition_code = self.catalog.edition(edition).code if edition else None
+
+        def build(req: _Request) -> None:
+            unit = self._live(req, code, on)
+            problem = stage_change_problem(unit.stage, stage)
+            if problem:
+                raise InvalidTransitionError(f"{code} on {on.isoformat()}: {problem}")
+            data: dict[str, Any] = {"stage": stage}
+            if edition_code and edition_code != unit.edition:
+                self._check_edition(unit, edition_code, on)
+                data["edition"] = edition_code
+            if consultant:
+                data["consultant"] = nfc(consultant)
+            elif no_consultant:
+                data["consultant"] = ""
+            for key, value in (("model", model), ("decision", decision), ("scope", scope)):
+                if value:
+                    data[key] = nfc(value)
+            if stage == unit.stage and len(data) == 1:
+                raise NothingToChange(
+                    f"{code} is already at stage '{stage}' (since {unit.stage_since})"
+                )
+            req.drafts.append(Draft(code, ev.STAGE, on, data))
+
+        return self._write(build, dry_run)
+
+    def set_edition(self, code: str, edition: str, *, on: date, dry_run: bool) -> WriteResult:
+        code, edition_code = _code(code), self.catalog.edition(edition).code
+
+        def build(req: _Request) -> None:
+            unit = self._live(req, code, on)
+            if unit.edition == edition_code:
+                raise NothingToChange(
+                    f"{code} is already on edition {edition_code} (since {unit.edition_since})"
+                )
+            self._check_edition(unit, edition_code, on)
+            req.drafts.append(Draft(code, ev.EDITION, on, {"edition": edition_code}))
+
+        return self._write(build, dry_run)
+
+    def record_audit(
+        self, code: str, *, kind: str, findings: int | None, on: date, dry_run: bool
+    ) -> WriteResult:
+        code = _code(code)
+        if kind not in ev.AUDIT_KINDS:
+            raise UsageError(f"unknown audit kind '{kind}': use {', '.join(ev.AUDIT_KINDS)}")
+        if findings is not None and findings < 0:
+            raise IsotrackError(f"--findings must be 0 or more, got {findings}")
+
+        def build(req: _Request) -> None:
+            self._live(req, code, on)
+            req.drafts.append(Draft(code, ev.AUDIT, on, {"kind": kind, "findings": findings}))
+
+        return self._write(build, dry_run)
+
+    def set_procedures(
+        self, code: str, counts: dict[str, int | None], *, on: date, dry_run: bool
+    ) -> WriteResult:
+        code = _code(code)
+        given = {k: v for k, v in counts.items() if v is not None}
+        if not given:
+            raise UsageError("give at least one count: --tthc N, --internal N or --product N")
+        for category, value in given.items():
+            if category not in ev.PROCEDURE_CATEGORIES:
+                raise UsageError(f"unknown procedure category '{category}'")
+            if value < 0:
+                raise IsotrackError(f"--{category} must be 0 or more, got {value}")
+
+        def build(req: _Request) -> None:
+            unit = self._live(req, code, on)
+            if all(unit.procedures[k] == v for k, v in given.items()):
+                raise NothingToChange(f"{code} already has these procedure counts")
+            req.drafts.append(Draft(code, ev.PROCEDURES, on, dict(given)))
+
+        return self._write(build, dry_run)
+
+    def undo(self, ref: str | None, *, dry_run: bool) -> WriteResult:
+        """Cancel one whole changeset by writing a ``changeset.reverted`` event.
+
+        Without ``ref``, the latest changeset still in force that is not itself an undo.
+        Undoing an undo restores what it cancelled.
+        """
+
+        def build(req: _Request) -> None:
+            target = _find_changeset(req.changesets, req.full.reverted, ref)
+            req.drafts.append(Draft("", ev.REVERTED, self.today, {"changeset": target.id}))
+            req.undoes = target.id
+
+        return self._write(build, dry_run, what="undo")
+
+    # ----------------------------------------------------------------- helpers
+
+    def _write(
+        self, build: Callable[[_Request], None], dry_run: bool, what: str = "this change"
+    ) -> WriteResult:
+        with self.store.transaction() as tx:
+            events = [Event.from_record(r) for r in tx.snapshot.table("events")]
+            changesets = [Changeset.from_record(r) for r in tx.snapshot.table("changesets")]
+            request = _Request(events=events, changesets=changesets, full=fold(events))
+            try:
+                build(request)
+            except NothingToChange as nothing:
+                return WriteResult(None, [], dry_run, note=str(nothing))
+            changeset_id = self.new_id()
+            new_events = ev.stamp(
+                request.drafts, changeset=changeset_id, recorded=self.now, ids=self.new_id
+            )
+            self._refuse_new_anomalies(request, new_events, what)
+            changeset = Changeset(
+                id=changeset_id,
+                recorded=self.now.isoformat(timespec="microseconds"),
+                command=self.command,
+                events=len(new_events),
+                undoes=request.undoes,
+            )
+            if not dry_run:
+                tx.insert("events", [e.to_record() for e in new_events])
+                tx.insert("changesets", [changeset.to_record()])
+        self._snapshot, self._events = None, None
+        return WriteResult(changeset, new_events, dry_run)
+
+    def _refuse_new_anomalies(self, req: _Request, new: list[Event], what: str) -> None:
+        before = {a.key for a in req.full.anomalies}
+        after = fold([*req.events, *new])
+        added: list[Anomaly] = [
+            a for a in after.anomalies if a.key not in before and a.severity == "error"
+        ]
+        if added:
+            more = f" (and {len(added) - 1} more)" if len(added) > 1 else ""
+            raise InvalidTransitionError(
+                f"{what} would leave the records inconsistent: {added[0].message}{more}"
+            )
+
+    def _live(self, req: _Request, code: str, on: date) -> UnitState:
+        registry = req.at(on)
+        unit = registry.get(code)
+        if unit is None:
+            raise self._unknown(code, req.full, on)
+        if not unit.alive:
+            raise UnknownUnitError(
+                f"{code} {unit.end_reason} on {unit.ended}: it no longer exists on {on.isoformat()}"
+            )
+        return unit
+
+    def _check_new_code(self, full: Registry, code: str) -> None:
+        existing = full.get(code)
+        if existing is not None:
+            raise DuplicateUnitError(
+                f"unit {code} already exists ('{existing.name}', founded {existing.founded}); "
+                "codes are never reused"
+            )
+
+    def _successor(
+        self,
+        req: _Request,
+        code: str,
+        name: str | None,
+        kind: str | None,
+        on: date,
+        parent_hint: str | None,
+    ) -> None:
+        """Check a successor exists on ``on``, or add its founding when name and kind are given."""
+        if code in req.full.units or not (name or kind):
+            if name or kind:
+                raise DuplicateUnitError(
+                    f"{code} already exists: drop --name/--kind to merge into it as it is"
+                )
+            self._live(req, code, on)
+            return
+        if not (name and kind):
+            raise UsageError(f"to create {code} in the same changeset give both --name and --kind")
+        kind_code = self.catalog.kind(kind).code
+        req.drafts.append(
+            Draft(
+                code,
+                ev.FOUNDED,
+                on,
+                {"name": _name(name), "kind": kind_code, "parent": parent_hint},
+            )
+        )
+
+    def _move_children(
+        self, req: _Request, source: str, target: str, on: date, exclude: set[str]
+    ) -> None:
+        for child in req.at(on).children(source):
+            if child.code not in exclude:
+                req.drafts.append(Draft(child.code, ev.MOVED, on, {"parent": target}))
+
+    def _check_edition(self, unit: UnitState, edition: str, on: date) -> None:
+        if edition_rank(edition) < edition_rank(unit.edition):
+            raise InvalidTransitionError(
+                f"{unit.code} on {on.isoformat()}: the edition cannot go back from "
+                f"{unit.edition} to {edition}"
+            )
+
+    def _unknown(self, code: str, registry: Registry, on: date | None) -> UnknownUnitError:
+        when = f" on {on.isoformat()}" if on is not None else ""
+        known = registry.get(code)
+        if known is not None:
+            return UnknownUnitError(f"unit {code} was founded on {known.founded}, after{when}")
+        full = self.registry(None) if registry.as_of is not None else registry
+        later = full.get(code)
+        if later is not None:
+            return UnknownUnitError(
+                f"unit {code} does not exist{when}: it was founded on {later.founded}"
+            )
+        suggestions = [u.code for u in full.units.values() if matches(code, u.code, u.name)][:5]
+        hint = f"; did you mean {', '.join(suggestions)}?" if suggestions else ""
+        return UnknownUnitError(f"unknown unit '{code}'{hint}")
+
+    def _unit_order(self, registry: Registry) -> Callable[[UnitState], tuple[Any, ...]]:
+        """Order units as a tree: each unit right after its parent, siblings by kind then code."""
+
+        def order(unit: UnitState) -> tuple[Any, ...]:
+            path = [*reversed(registry.ancestors(unit.code)), unit.code]
+            return tuple((self._kind_order(registry, c), c) for c in path)
+
+        return order
+
+    def _kind_order(self, registry: Registry, code: str) -> int:
+        unit = registry.get(code)
+        kind = self.catalog.kinds.get(unit.kind) if unit else None
+        return kind.order if kind else 1000
+
+
+def _find_changeset(
+    changesets: list[Changeset], reverted: dict[str, str], ref: str | None
+) -> Changeset:
+    if not changesets:
+        raise ChangesetError("nothing to undo: the database has no changesets")
+    if ref is None:
+        candidates = sorted(
+            (c for c in changesets if c.id not in reverted and c.undoes is None),
+            key=lambda c: (c.recorded, c.id),
+        )
+        if not candidates:
+            raise ChangesetError("nothing to undo: every changeset is already undone")
+        return candidates[-1]
+    wanted = ref.strip().lower()
+    found = [c for c in changesets if c.id.startswith(wanted)] if wanted else []
+    if not found:
+        raise ChangesetError(f"unknown changeset '{ref}' (see 'isotrack log')")
+    if len(found) > 1:
+        raise ChangesetError(
+            f"changeset '{ref}' is ambiguous: it matches {', '.join(c.id[:12] for c in found)}"
+        )
+    target = found[0]
+    if target.id in reverted:
+        raise ChangesetError(
+            f"changeset {target.id[:8]} is already undone (by {reverted[target.id][:8]}); "
+            f"undo {reverted[target.id][:8]} to restore it"
+        )
+    return target
+
+
+def _mentions(event: Event, code: str) -> bool:
+    if event.unit == code:
+        return True
+    data = event.data
+    into = data.get("into")
+    return code in (data.get("parent"), data.get("successor"), into) or (
+        isinstance(into, list) and code in into
+    )
+
+
+def _code(code: str) -> str:
+    return normalise_code(code)
+
+
+def _name(name: str) -> str:
+    cleaned = nfc(name)
+    if not cleaned:
+        raise IsotrackError("a unit name cannot be empty")
+    if len(cleaned) > 300:
+        raise IsotrackError(f"a unit name can have at most 300 characters (got {len(cleaned)})")
+    if any(ord(ch) < 32 for ch in cleaned):
+        raise IsotrackError("a unit name cannot contain control characters")
+    return cleaned
+
+
+def _stage(stage: str) -> str:
+    value = stage.strip().lower()
+    if value not in ev.STAGES:
+        raise IsotrackError(f"unknown stage '{stage}': use {', '.join(ev.STAGES)}")
+    return value
+
+
+def _opt(text: str | None) -> str | None:
+    return nfc(text) if text and text.strip() else None
+
+
+def _distinct(codes: list[str]) -> list[str]:
+    seen: list[str] = []
+    for code in codes:
+        if code in seen:
+            raise UsageError(f"{code} is named twice")
+        seen.append(code)
+    return seen
