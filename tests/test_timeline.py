@@ -1,0 +1,168 @@
+"""The fold: order independence, as-of cut-off, reverts, anomalies."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from isotrack import events as ev
+from isotrack.events import Event
+from isotrack.timeline import fold, reverted_changesets, stage_change_problem
+
+_counter = iter(range(10**9))
+
+
+def event(
+    unit: str,
+    type_: str,
+    on: str,
+    data: dict[str, Any] | None = None,
+    changeset: str = "cs",
+    recorded: str | None = None,
+) -> Event:
+    n = next(_counter)
+    return Event(
+        id=f"e{n:09d}",
+        unit=unit,
+        type=type_,
+        on=on,
+        recorded=recorded or f"2026-01-01T00:00:00.{n % 1000000:06d}",
+        changeset=changeset,
+        data=data or {},
+    )
+
+
+def base_events() -> list[Event]:
+    return [
+        event("M", ev.FOUNDED, "2010-01-01", {"name": "Bộ", "kind": "ministry", "parent": None}),
+        event(
+            "A", ev.FOUNDED, "2010-01-01", {"name": "A", "kind": "district-command", "parent": "M"}
+        ),
+        event(
+            "B", ev.FOUNDED, "2010-01-01", {"name": "B", "kind": "district-command", "parent": "M"}
+        ),
+        event("A", ev.STAGE, "2019-03-01", {"stage": "planned"}),
+        event("A", ev.STAGE, "2020-03-01", {"stage": "applying", "edition": "2008"}),
+        event("A", ev.EDITION, "2021-01-01", {"edition": "2015"}),
+        event("B", ev.PROCEDURES, "2021-05-01", {"tthc": 3, "internal": 9}),
+        event(
+            "R",
+            ev.FOUNDED,
+            "2025-06-14",
+            {"name": "R", "kind": "regional-defence-command", "parent": "M"},
+        ),
+        event("A", ev.MERGED, "2025-06-14", {"into": "R"}),
+        event("B", ev.MERGED, "2025-06-14", {"into": "R"}),
+    ]
+
+
+def snapshot(events: list[Event], as_of: str | None) -> dict[str, Any]:
+    registry = fold(events, as_of)
+    return {
+        "units": {code: unit.to_json() for code, unit in registry.units.items()},
+        "anomalies": sorted(a.key for a in registry.anomalies),
+    }
+
+
+@given(
+    st.permutations(base_events()),
+    st.sampled_from([None, "2019-12-31", "2021-06-01", "2025-06-14", "2030-01-01"]),
+)
+def test_folding_does_not_depend_on_the_order_events_come_in(
+    shuffled: list[Event], as_of: str | None
+) -> None:
+    assert snapshot(shuffled, as_of) == snapshot(base_events(), as_of)
+
+
+@given(st.dates().map(lambda d: d.isoformat()))
+def test_the_registry_as_of_a_date_ignores_later_events(as_of: str) -> None:
+    events = base_events()
+    earlier = [e for e in events if e.on <= as_of]
+    assert snapshot(events, as_of) == snapshot(earlier, as_of)
+
+
+def test_merge_ends_the_units_and_links_the_successor() -> None:
+    registry = fold(base_events(), "2025-07-01")
+    assert [u.code for u in registry.live()] == ["M", "R"]
+    a = registry.units["A"]
+    assert (a.ended, a.end_reason, [s.code for s in a.successors]) == (
+        "2025-06-14",
+        "merged",
+        ["R"],
+    )
+    assert [p.code for p in registry.units["R"].predecessors] == ["A", "B"]
+    before = fold(base_events(), "2025-06-13")
+    assert {u.code for u in before.live()} == {"M", "A", "B"}
+
+
+def test_same_day_events_later_recorded_wins() -> None:
+    events = [
+        *base_events()[:3],
+        event("A", ev.PROCEDURES, "2021-01-01", {"internal": 5}, recorded="2026-01-02T00:00:00"),
+        event("A", ev.PROCEDURES, "2021-01-01", {"internal": 7}, recorded="2026-01-01T00:00:00"),
+    ]
+    assert fold(events).units["A"].procedures["internal"] == 5
+
+
+def test_a_reverted_changeset_vanishes_and_a_reverted_revert_restores_it() -> None:
+    events = base_events()
+    merge_cs = "merge"
+    events = [
+        e
+        if e.type != ev.MERGED
+        else Event(e.id, e.unit, e.type, e.on, e.recorded, merge_cs, e.data)
+        for e in events
+    ]
+    undo = event(
+        "",
+        ev.REVERTED,
+        "2026-01-01",
+        {"changeset": merge_cs},
+        changeset="undo1",
+        recorded="2026-02-01T00:00:00",
+    )
+    assert reverted_changesets([*events, undo]) == {merge_cs: "undo1"}
+    assert {u.code for u in fold([*events, undo]).live()} == {"M", "A", "B", "R"}
+    redo = event(
+        "",
+        ev.REVERTED,
+        "2026-01-02",
+        {"changeset": "undo1"},
+        changeset="undo2",
+        recorded="2026-03-01T00:00:00",
+    )
+    assert reverted_changesets([*events, undo, redo]) == {"undo1": "undo2"}
+    assert {u.code for u in fold([*events, undo, redo]).live()} == {"M", "R"}
+
+
+def test_anomalies_are_recorded_not_raised() -> None:
+    events = [
+        *base_events(),
+        event("A", ev.STAGE, "2026-01-01", {"stage": "announced"}),  # after A merged
+        event("Z", ev.STAGE, "2020-01-01", {"stage": "planned"}),  # unknown unit
+        event("B", ev.STAGE, "2009-01-01", {"stage": "planned"}),  # before B existed
+        event("M", ev.MOVED, "2011-01-01", {"parent": "A"}),  # A is under M: a cycle
+        event("A", ev.EDITION, "2022-01-01", {"edition": "2008"}),  # going back
+        event("B", ev.PROCEDURES, "2022-01-01", {"tthc": -1}),
+    ]
+    messages = [a.message for a in fold(events).anomalies]
+    assert messages == [
+        "B: stage on 2009-01-01, but the unit does not exist then",
+        "M: moving under A on 2011-01-01 makes a cycle",
+        "Z: stage on 2020-01-01, but the unit does not exist then",
+        "A: on 2022-01-01, edition 2008 recorded after 2015 (since 2021-01-01) was already its "
+        "current one",
+        "B: tthc count -1 on 2022-01-01",
+        "A: stage on 2026-01-01, after the unit merged on 2025-06-14",
+    ]
+
+
+def test_stage_rules() -> None:
+    assert stage_change_problem("none", "applying") is None  # skipping ahead is allowed
+    assert stage_change_problem("announced", "lapsed") is None
+    assert stage_change_problem("lapsed", "building") is None
+    assert stage_change_problem("applying", "building") is not None
+    assert stage_change_problem("planned", "lapsed") is not None
+    assert stage_change_problem("applying", "none") is not None
