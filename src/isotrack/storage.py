@@ -1,0 +1,502 @@
+"""The database file: reading it, locking it, changing it safely. The only module that uses TinyDB.
+
+The file is an ordinary TinyDB JSON document::
+
+    {"_meta": {"1": {"schema": 1}}, "events": {"1": {...}}, "changesets": {...}, "targets": {...}}
+
+TinyDB on its own rewrites the file in place and takes no lock, so two processes writing at once
+corrupt it. Here every change happens in :meth:`Store.transaction`: an exclusive lock on a sidecar
+``<db>.lock`` file, one read and parse of the file inside the lock, a fresh TinyDB instance over an
+in-memory storage (inserts and deletes cost no I/O), and on success one write of the whole
+document to a temporary file that is fsynced and renamed over the database. Readers
+(:meth:`Store.load`) take no lock: the rename is atomic, so they see either the old or the new
+file, never half of one.
+"""
+
+from __future__ import annotations
+
+import gc
+import hashlib
+import itertools
+import os
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, cast
+
+import orjson
+
+from isotrack.errors import (
+    DatabaseBusyError,
+    DatabaseCorruptError,
+    DatabaseError,
+    DatabaseMissingError,
+)
+
+if sys.platform != "win32":
+    import fcntl
+
+if TYPE_CHECKING:
+    from tinydb import TinyDB
+
+__all__ = [
+    "MIGRATIONS",
+    "SCHEMA_VERSION",
+    "TABLES",
+    "Snapshot",
+    "Store",
+    "Transaction",
+    "default_db_path",
+]
+
+SCHEMA_VERSION = 1
+TABLES = ("events", "changesets", "targets")
+
+META_TABLE = "_meta"
+_LOCK_POLL_SECONDS = 0.02
+_RECOVER_HINT = "restore a backup or move the file away to start a new database"
+
+Document = dict[str, Any]
+"""A raw database document: table name -> {doc id (str): record}."""
+
+
+def default_db_path() -> Path:
+    """Where the database lives when the user names none: the per-user data directory."""
+    import platformdirs
+
+    return Path(platformdirs.user_data_dir("isotrack")) / "isotrack.json"
+
+
+# --------------------------------------------------------------------------------------------
+# Migrations
+
+
+def _migrate_0_to_1(doc: Document) -> Document:
+    """A plain TinyDB file (no ``_meta``): add the schema record and the missing tables."""
+    new: Document = {META_TABLE: {"1": {"schema": 1}}}
+    for name in TABLES:
+        new[name] = doc.get(name, {})
+    for name, table in doc.items():  # keep anything else (e.g. TinyDB's "_default") untouched
+        if name not in new:
+            new[name] = table
+    return new
+
+
+MIGRATIONS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {
+    0: _migrate_0_to_1,
+}
+"""Version N -> a function turning a raw version-N document into a version-N+1 document."""
+
+
+def _empty_document() -> Document:
+    doc: Document = {META_TABLE: {"1": {"schema": SCHEMA_VERSION}}}
+    for name in TABLES:
+        doc[name] = {}
+    return doc
+
+
+# --------------------------------------------------------------------------------------------
+# Snapshot
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """The database as read at one moment.
+
+    ``tables`` holds every table in :data:`TABLES` (possibly empty), each a list of records as
+    plain dicts in insertion (document-id) order. The records are NOT copies: inside a
+    transaction they are the very dicts that will be written back, so never mutate them (build
+    new records and insert those).
+    ``content_hash`` is the sha256 hex digest of the file's bytes ("" when the file does not exist
+    yet); ``schema`` is the schema version of the records as presented (after any migration).
+    """
+
+    tables: dict[str, list[dict[str, Any]]]
+    content_hash: str
+    schema: int
+
+    def table(self, name: str) -> list[dict[str, Any]]:
+        """The records of one table (a name from :data:`TABLES`)."""
+        try:
+            return self.tables[name]
+        except KeyError:
+            raise KeyError(f"unknown table {name!r}; the tables are {', '.join(TABLES)}") from None
+
+
+def _corrupt(path: Path, reason: str) -> DatabaseCorruptError:
+    return DatabaseCorruptError(
+        f"the database {path} is damaged or is not an isotrack database ({reason}); {_RECOVER_HINT}"
+    )
+
+
+@contextmanager
+def _gc_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector: building ~100k record dicts otherwise triggers
+    repeated full collections that cost more than the parse itself (see perf notes)."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def _parse(path: Path, data: bytes) -> Document:
+    """Parse the file's bytes into a JSON object (call with the garbage collector paused)."""
+    if not data.strip():
+        raise _corrupt(path, "the file is empty")
+    try:
+        doc = orjson.loads(data)
+    except orjson.JSONDecodeError as exc:
+        raise _corrupt(path, f"not valid JSON: {exc}") from None
+    if not isinstance(doc, dict):
+        raise _corrupt(path, f"the top level is a JSON {type(doc).__name__}, not an object")
+    return doc
+
+
+def _check_tables(path: Path, doc: Document) -> None:
+    """Every table must be an object of {integer id: object}."""
+    for name, table in doc.items():
+        if not isinstance(table, dict):
+            raise _corrupt(path, f"table {name!r} is not a JSON object")
+        for doc_id, record in table.items():
+            if not isinstance(record, dict):
+                raise _corrupt(path, f"record {doc_id!r} of table {name!r} is not a JSON object")
+            if not (doc_id.isascii() and doc_id.isdigit()):
+                raise _corrupt(
+                    path, f"table {name!r} has a record id {doc_id!r} that is not a number"
+                )
+
+
+def _schema_of(path: Path, doc: Document) -> int:
+    meta = doc.get(META_TABLE)
+    if meta is None:
+        return 0  # a plain TinyDB file
+    for record in meta.values():
+        if "schema" in record:
+            schema = record["schema"]
+            if isinstance(schema, bool) or not isinstance(schema, int) or schema < 0:
+                raise _corrupt(path, f"the schema version {schema!r} is not a whole number")
+            return schema
+    raise _corrupt(path, "the _meta table has no schema version")
+
+
+def _migrate(path: Path, doc: Document) -> tuple[Document, bool]:
+    """Bring ``doc`` up to :data:`SCHEMA_VERSION`; also say whether anything had to change."""
+    schema = _schema_of(path, doc)
+    if schema > SCHEMA_VERSION:
+        raise DatabaseError(
+            f"the database {path} was written by a newer isotrack (schema version {schema}; "
+            f"this isotrack reads up to {SCHEMA_VERSION}); upgrade isotrack to use it"
+        )
+    migrated = schema < SCHEMA_VERSION
+    while schema < SCHEMA_VERSION:
+        doc = MIGRATIONS[schema](doc)
+        schema += 1
+    for name in TABLES:
+        if name not in doc:
+            doc[name] = {}
+            migrated = True
+    return doc, migrated
+
+
+def _decode(path: Path, data: bytes) -> tuple[Snapshot, Document, bool]:
+    """File bytes -> the snapshot, the validated and migrated document, and whether migrating
+    changed the document (so a transaction must write it back)."""
+    with _gc_paused():
+        doc = _parse(path, data)
+        _check_tables(path, doc)
+        doc, migrated = _migrate(path, doc)
+        snapshot = _snapshot(doc, hashlib.sha256(data).hexdigest())
+    return snapshot, doc, migrated
+
+
+def _records(table: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
+    """A table's records in document-id order (the file's order, unless someone edited it)."""
+    ids = [int(doc_id) for doc_id in table]
+    if any(a >= b for a, b in itertools.pairwise(ids)):
+        return [record for _, record in sorted(table.items(), key=lambda item: int(item[0]))]
+    return list(table.values())
+
+
+def _snapshot(doc: Document, content_hash: str) -> Snapshot:
+    # The records are shared with the document, not copied (copying costs ~20% of a load).
+    tables = {name: _records(doc[name]) for name in TABLES}
+    return Snapshot(tables=tables, content_hash=content_hash, schema=SCHEMA_VERSION)
+
+
+# --------------------------------------------------------------------------------------------
+# Transaction
+
+
+class _MemoryStorage:
+    """A TinyDB storage over a dict already in memory: read() returns it, write() replaces it.
+
+    TinyDB only calls read/write/close; it does not need the Storage base class (importing it
+    here would make ``load()`` pay for importing TinyDB).
+    """
+
+    def __init__(self, data: Document) -> None:
+        self.data = data
+
+    def read(self) -> Document:
+        return self.data
+
+    def write(self, data: Document) -> None:
+        self.data = data
+
+    def close(self) -> None:
+        pass
+
+
+class Transaction:
+    """Changes to the database made while holding its lock; written once when the block ends."""
+
+    def __init__(self, snapshot: Snapshot, db: TinyDB) -> None:
+        self.snapshot = snapshot
+        self._db = db
+        self._changed = False
+        self._open = True
+
+    def _table(self, table: str) -> Any:
+        if not self._open:
+            raise RuntimeError("this transaction has ended; start a new one")
+        if table not in TABLES:
+            raise ValueError(f"unknown table {table!r}; the tables are {', '.join(TABLES)}")
+        return self._db.table(table)
+
+    def insert(self, table: str, records: list[dict[str, Any]]) -> None:
+        """Add records (copied) to a table."""
+        tinydb_table = self._table(table)
+        if records:
+            tinydb_table.insert_multiple(records)
+            self._changed = True
+
+    def delete(self, table: str, field: str, value: Any) -> int:
+        """Remove the records of ``table`` whose ``field`` equals ``value``; return how many."""
+        from tinydb import Query
+
+        tinydb_table = self._table(table)
+        removed = tinydb_table.remove(Query()[field] == value)
+        if removed:
+            self._changed = True
+        return len(removed)
+
+    @property
+    def changed(self) -> bool:
+        """Whether an insert or delete has changed the database in this transaction."""
+        return self._changed
+
+
+# --------------------------------------------------------------------------------------------
+# Store
+
+
+class Store:
+    """One database file and the ways to read and change it."""
+
+    def __init__(self, path: Path, *, lock_timeout: float = 10.0) -> None:
+        self.path = Path(path)
+        self.lock_timeout = lock_timeout
+
+    def __repr__(self) -> str:
+        return f"Store({str(self.path)!r})"
+
+    @property
+    def _target(self) -> Path:
+        """The file really written: through symlinks, so a symlinked database stays a symlink
+        and two paths to one file share one lock."""
+        return Path(os.path.realpath(self.path))
+
+    @property
+    def lock_path(self) -> Path:
+        """The sidecar file locked by writers (never deleted: deleting it would race)."""
+        target = self._target
+        return target.with_name(target.name + ".lock")
+
+    @property
+    def _temp_prefix(self) -> str:
+        return f".{self._target.name}."
+
+    _TEMP_SUFFIX = ".isotrack-tmp"
+
+    def exists(self) -> bool:
+        return self.path.is_file()
+
+    # ---- reading
+
+    def _read_bytes(self) -> bytes | None:
+        """The file's bytes, or None if there is no file."""
+        try:
+            return self.path.read_bytes()
+        except FileNotFoundError:
+            return None
+        except IsADirectoryError:
+            raise DatabaseError(
+                f"the database path {self.path} is a directory, not a file"
+            ) from None
+        except OSError as exc:
+            raise DatabaseError(
+                f"cannot read the database {self.path}: {exc.strerror or exc}"
+            ) from None
+
+    def _missing(self) -> DatabaseMissingError:
+        return DatabaseMissingError(
+            f"no isotrack database at {self.path}; create it with 'isotrack init', or check --db or ISOTRACK_DB"
+        )
+
+    def load(self) -> Snapshot:
+        """Read the database without locking (migrated in memory only; the file is not changed)."""
+        data = self._read_bytes()
+        if data is None:
+            raise self._missing()
+        snapshot, _, _ = _decode(self.path, data)
+        return snapshot
+
+    # ---- locking
+
+    @contextmanager
+    def _lock(self) -> Iterator[None]:
+        if sys.platform == "win32":
+            import filelock
+
+            lock = filelock.FileLock(str(self.lock_path), timeout=max(self.lock_timeout, 0))
+            try:
+                lock.acquire()
+            except filelock.Timeout:
+                raise self._busy() from None
+            try:
+                yield
+            finally:
+                lock.release()
+        else:
+            try:
+                fd = os.open(self.lock_path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+            except OSError as exc:
+                raise DatabaseError(
+                    f"cannot create the lock file {self.lock_path}: {exc.strerror or exc}"
+                ) from None
+            try:
+                deadline = time.monotonic() + max(self.lock_timeout, 0)
+                while True:
+                    try:
+                        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                        break
+                    except BlockingIOError:
+                        if time.monotonic() >= deadline:
+                            raise self._busy() from None
+                        time.sleep(_LOCK_POLL_SECONDS)
+                try:
+                    yield
+                finally:
+                    fcntl.flock(fd, fcntl.LOCK_UN)
+            finally:
+                os.close(fd)
+
+    def _busy(self) -> DatabaseBusyError:
+        return DatabaseBusyError(
+            f"database busy: another isotrack process has held {self.path} for "
+            f"{self.lock_timeout:g} s; try again, or raise ISOTRACK_LOCK_TIMEOUT"
+        )
+
+    # ---- writing
+
+    def _remove_stale_temp_files(self) -> None:
+        """Delete temporary files left by a crashed writer (call only while holding the lock)."""
+        directory, prefix = self._target.parent, self._temp_prefix
+        try:
+            names = os.listdir(directory)
+        except OSError:
+            return
+        for name in names:
+            if name.startswith(prefix) and name.endswith(self._TEMP_SUFFIX):
+                with suppress(OSError):
+                    os.unlink(directory / name)
+
+    def _write(self, doc: Document) -> None:
+        """Replace the file with ``doc``: temporary file, fsync, rename, fsync the directory."""
+        data = orjson.dumps(doc)
+        target = self._target
+        try:
+            fd, tmp_name = tempfile.mkstemp(
+                prefix=self._temp_prefix, suffix=self._TEMP_SUFFIX, dir=target.parent
+            )
+            try:
+                with os.fdopen(fd, "wb") as tmp:
+                    tmp.write(data)
+                    tmp.flush()
+                    os.fsync(tmp.fileno())
+                os.replace(tmp_name, target)
+            except BaseException:
+                with suppress(OSError):
+                    os.unlink(tmp_name)
+                raise
+            if sys.platform != "win32":
+                dir_fd = os.open(target.parent, os.O_RDONLY | os.O_DIRECTORY)
+                try:
+                    os.fsync(dir_fd)
+                finally:
+                    os.close(dir_fd)
+        except OSError as exc:
+            raise DatabaseError(
+                f"cannot write the database {self.path}: {exc.strerror or exc}; nothing was changed"
+            ) from None
+
+    @contextmanager
+    def transaction(self, *, create: bool = True) -> Iterator[Transaction]:
+        """Lock the database, read it once, let the caller change it, write it once.
+
+        If the block raises, nothing is written and the exception propagates. A missing file is
+        an error unless ``create`` (then the transaction starts from an empty database, and the
+        file is written only if something is inserted). A file in an older schema is migrated and
+        written back when the transaction ends.
+        """
+        with self._open(create=create, write_if_new=False) as tx:
+            yield tx
+
+    @contextmanager
+    def _open(self, *, create: bool, write_if_new: bool) -> Iterator[Transaction]:
+        from tinydb import TinyDB
+
+        directory = self._target.parent
+        if not directory.is_dir():
+            if not create:
+                raise self._missing()
+            try:
+                directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+            except OSError as exc:
+                raise DatabaseError(
+                    f"cannot create the directory {directory} for the database: "
+                    f"{exc.strerror or exc}"
+                ) from None
+        with self._lock():
+            self._remove_stale_temp_files()
+            data = self._read_bytes()
+            if data is None:
+                if not create:
+                    raise self._missing()
+                doc, must_write = _empty_document(), write_if_new
+                snapshot = _snapshot(doc, "")
+            else:
+                snapshot, doc, must_write = _decode(self.path, data)  # write back a migration
+            db = TinyDB(doc, storage=_MemoryStorage)  # fresh each time: TinyDB caches next ids
+            storage = cast(_MemoryStorage, db.storage)
+            tx = Transaction(snapshot, db)
+            try:
+                yield tx
+            finally:
+                tx._open = False
+            if tx.changed or must_write:
+                self._write(storage.data)
+
+    def initialise(self) -> bool:
+        """Create an empty database (schema record only) if there is none; True if created."""
+        if self.exists():
+            return False
+        with self._open(create=True, write_if_new=True) as tx:
+            return tx.snapshot.content_hash == ""
