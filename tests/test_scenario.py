@@ -14,27 +14,88 @@ DISTRICTS = ["LC-BT", "LC-BH", "LC-SM"]
 def build_scenario(ok: Callable[..., Run]) -> None:
     ok("init")
     ok("unit", "add", "BQP", "--name", "Bộ Quốc phòng", "--kind", "ministry", "--on", "2010")
-    ok("unit", "add", "QK2", "--name", "Quân khu 2", "--kind", "military-region",
-       "--parent", "BQP", "--on", "2010")
-    ok("unit", "add", "QK2-LAOCAI", "--name", "Bộ Chỉ huy quân sự tỉnh Lào Cai",
-       "--kind", "provincial-command", "--parent", "QK2", "--on", "2010")
+    ok(
+        "unit",
+        "add",
+        "QK2",
+        "--name",
+        "Quân khu 2",
+        "--kind",
+        "military-region",
+        "--parent",
+        "BQP",
+        "--on",
+        "2010",
+    )
+    ok(
+        "unit",
+        "add",
+        "QK2-LAOCAI",
+        "--name",
+        "Bộ Chỉ huy quân sự tỉnh Lào Cai",
+        "--kind",
+        "provincial-command",
+        "--parent",
+        "QK2",
+        "--on",
+        "2010",
+    )
     names = ["Ban CHQS huyện Bảo Thắng", "Ban CHQS huyện Bắc Hà", "Ban CHQS thị xã Sa Pa"]
     for code, name in zip(DISTRICTS, names, strict=True):
-        ok("unit", "add", code, "--name", name, "--kind", "district-command",
-           "--parent", "QK2-LAOCAI", "--on", "2010")
+        ok(
+            "unit",
+            "add",
+            code,
+            "--name",
+            name,
+            "--kind",
+            "district-command",
+            "--parent",
+            "QK2-LAOCAI",
+            "--on",
+            "2010",
+        )
     for code, year in (("LC-BT", 2019), ("LC-BH", 2020)):
         ok("qms", "stage", code, "planned", "--on", f"15/01/{year}")
-        ok("qms", "stage", code, "building", "--edition", "2008", "--no-consultant",
-           "--on", f"01/06/{year}")
+        ok(
+            "qms",
+            "stage",
+            code,
+            "building",
+            "--edition",
+            "2008",
+            "--no-consultant",
+            "--on",
+            f"01/06/{year}",
+        )
         ok("qms", "stage", code, "applying", "--on", f"01/12/{year}")
-        ok("qms", "stage", code, "announced", "--decision", "12/QĐ-BCH", "--on",
-           f"01/06/{year + 2}")
+        ok(
+            "qms",
+            "stage",
+            code,
+            "announced",
+            "--decision",
+            "12/QĐ-BCH",
+            "--on",
+            f"01/06/{year + 2}",
+        )
     for code in ("LC-BT", "LC-BH"):
         ok("qms", "edition", code, "2015", "--on", "30/09/2020")
     ok("procedures", "set", "LC-BT", "--tthc", "4", "--internal", "21", "--on", "2021-01-10")
     ok("procedures", "set", "LC-BH", "--internal", "17", "--on", "2021-02-10")
-    ok("unit", "add", "LC-PTKV1", "--name", "Ban CHPTKV 1 Lào Cai",
-       "--kind", "regional-defence-command", "--parent", "QK2-LAOCAI", "--on", "14/06/2025")
+    ok(
+        "unit",
+        "add",
+        "LC-PTKV1",
+        "--name",
+        "Ban CHPTKV 1 Lào Cai",
+        "--kind",
+        "regional-defence-command",
+        "--parent",
+        "QK2-LAOCAI",
+        "--on",
+        "14/06/2025",
+    )
 
 
 def districts(ok: Callable[..., Run], as_of: str) -> list[dict[str, object]]:
@@ -46,20 +107,35 @@ def test_merge_of_district_commands_and_its_undo(ok: Callable[..., Run], db_path
     build_scenario(ok)
     before_merge = ok("unit", "list", "--as-of", "2025-07-01", "--json").stdout
 
-    ok("unit", "merge", *DISTRICTS, "--into", "LC-PTKV1", "--basis", "2786/QĐ-BQP",
-       "--on", "14/06/2025")
+    ok(
+        "unit",
+        "merge",
+        *DISTRICTS,
+        "--into",
+        "LC-PTKV1",
+        "--basis",
+        "2786/QĐ-BQP",
+        "--on",
+        "14/06/2025",
+    )
 
     live_2024 = districts(ok, "2024-01-01")
     assert [u["code"] for u in live_2024] == sorted(DISTRICTS)
     stages = {u["code"]: (u["stage"], u["edition"]) for u in live_2024}
-    assert stages == {"LC-BT": ("announced", "2015"), "LC-BH": ("announced", "2015"),
-                      "LC-SM": ("none", None)}
+    assert stages == {
+        "LC-BT": ("announced", "2015"),
+        "LC-BH": ("announced", "2015"),
+        "LC-SM": ("none", None),
+    }
     assert next(u for u in live_2024 if u["code"] == "LC-BT")["procedures"] == {
-        "tthc": 4, "internal": 21, "product": 0, "total": 25}
+        "tthc": 4,
+        "internal": 21,
+        "product": 0,
+        "total": 25,
+    }
 
     assert districts(ok, "2025-07-01") == []
-    regional = json.loads(ok("unit", "show", "LC-PTKV1", "--as-of", "2025-07-01",
-                             "--json").stdout)
+    regional = json.loads(ok("unit", "show", "LC-PTKV1", "--as-of", "2025-07-01", "--json").stdout)
     assert sorted(regional["predecessors"]) == sorted(DISTRICTS)
     ended = json.loads(ok("unit", "show", "LC-BT", "--as-of", "2025-07-01", "--json").stdout)
     assert ended["alive"] is False
@@ -83,8 +159,17 @@ def test_merge_of_district_commands_and_its_undo(ok: Callable[..., Run], db_path
 
 def test_the_card_tells_the_units_story(ok: Callable[..., Run]) -> None:
     build_scenario(ok)
-    ok("unit", "merge", *DISTRICTS, "--into", "LC-PTKV1", "--basis", "2786/QĐ-BQP",
-       "--on", "14/06/2025")
+    ok(
+        "unit",
+        "merge",
+        *DISTRICTS,
+        "--into",
+        "LC-PTKV1",
+        "--basis",
+        "2786/QĐ-BQP",
+        "--on",
+        "14/06/2025",
+    )
     card = ok("unit", "show", "lc-bt").stdout
     assert "Ban CHQS huyện Bảo Thắng" in card
     assert "Ended: 2025-06-14, merged into LC-PTKV1 (basis 2786/QĐ-BQP)" in card

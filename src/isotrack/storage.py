@@ -347,7 +347,8 @@ class Store:
 
     def _missing(self) -> DatabaseMissingError:
         return DatabaseMissingError(
-            f"no isotrack database at {self.path}; create it with 'isotrack init', or check --db or ISOTRACK_DB"
+            f"no isotrack database at {self.path}; create it with 'isotrack init', "
+            "or check --db or ISOTRACK_DB"
         )
 
     def load(self) -> Snapshot:

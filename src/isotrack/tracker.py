@@ -216,16 +216,24 @@ class Tracker:
         return self.store.initialise()
 
     def load_events(self, records: list[dict[str, Any]], changesets: list[dict[str, Any]]) -> int:
-        """Insert prepared events (the shipped sample) into an empty database."""
+        """Insert the shipped sample's events; loading it again adds nothing.
+
+        Returns how many events were added. The sample is never mixed with other records.
+        """
         with self.store.transaction() as tx:
-            if tx.snapshot.table("events"):
+            present = {r["id"] for r in tx.snapshot.table("events")}
+            sample = {r["id"] for r in records}
+            if present - sample:
                 raise IsotrackError(
-                    f"{self.store.path} already holds events: the sample loads only into an "
-                    "empty database (use --db to choose another file)"
+                    f"{self.store.path} already holds other records: the sample loads only into "
+                    "an empty database (use --db to choose another file)"
                 )
-            tx.insert("events", records)
-            tx.insert("changesets", changesets)
-        return len(records)
+            added = [r for r in records if r["id"] not in present]
+            if added:
+                known = {r["id"] for r in tx.snapshot.table("changesets")}
+                tx.insert("events", added)
+                tx.insert("changesets", [c for c in changesets if c["id"] not in known])
+        return len(added)
 
     def add_unit(
         self, code: str, *, name: str, kind: str, parent: str | None, on: date, dry_run: bool

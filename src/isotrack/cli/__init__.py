@@ -88,7 +88,6 @@ def _colour_stderr() -> bool:
 app = typer.Typer(
     cls=IsotrackGroup,
     name="isotrack",
-    help="Track TCVN ISO 9001 quality-management-system adoption across an organisation's units.",
     rich_markup_mode=None,
     pretty_exceptions_enable=False,
     no_args_is_help=True,

@@ -32,7 +32,10 @@ def init(
 
         events, changesets = read_event_file(data_dir() / "sample" / "sample.jsonl")
         count = tracker.load_events(events, changesets)
-        echo(f"loaded the sample organisation (illustrative data): {count} events")
+        if count:
+            echo(f"loaded the sample organisation (illustrative data): {count} events")
+        else:
+            echo("the sample organisation is already loaded")
 
 
 def log(
