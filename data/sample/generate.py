@@ -189,7 +189,9 @@ def generate(out: Path = OUT) -> int:
 
         snapshot = store.load()
         events: list[dict[str, Any]] = snapshot.table("events")
-        changesets: list[dict[str, Any]] = snapshot.table("changesets")
+        changesets: list[dict[str, Any]] = [
+            {**record, "sample": True} for record in snapshot.table("changesets")
+        ]
     write_event_file(out, events, changesets)
     return len(events)
 
