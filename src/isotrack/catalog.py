@@ -17,6 +17,7 @@ from isotrack.errors import CatalogError, UnknownEditionError, UnknownKindError
 
 KINDS_FILE = "kinds.toml"
 EDITIONS_FILE = "editions.toml"
+TARGETS_FILE = "targets.toml"
 
 
 def data_dir() -> Path:
@@ -101,6 +102,11 @@ def load_catalog(config_dir: Path | None = None) -> Catalog:
     kinds = {code: _kind(code, entry) for code, entry in kinds_raw.items()}
     editions = {code: _edition(code, entry) for code, entry in editions_raw.items()}
     return Catalog(kinds=kinds, editions=editions, config_dir=config_dir)
+
+
+def load_targets(config_dir: Path | None = None) -> dict[str, dict[str, Any]]:
+    """Reference targets (``isotrack target install``), the user's file over the shipped one."""
+    return _read_layers(TARGETS_FILE, config_dir)
 
 
 def _read_layers(name: str, config_dir: Path | None) -> dict[str, dict[str, Any]]:

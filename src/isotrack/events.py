@@ -25,6 +25,8 @@ EDITION = "qms.edition"
 AUDIT = "qms.audit"
 PROCEDURES = "procedures.set"
 REVERTED = "changeset.reverted"
+TARGET_SET = "target.set"
+TARGET_REMOVED = "target.removed"
 
 # Among events with the same effective date, a unit is founded before anything else happens to
 # it, and ends after everything else that day. See ``sort_key``.
@@ -39,8 +41,12 @@ TYPE_RANK = {
     MERGED: 3,
     SPLIT: 3,
     DISSOLVED: 3,
+    TARGET_SET: 4,
+    TARGET_REMOVED: 4,
     REVERTED: 4,
 }
+# Events that hold for every "as of" date: targets are questions asked of the whole history.
+TIMELESS = frozenset({TARGET_SET, TARGET_REMOVED})
 EVENT_TYPES = frozenset(TYPE_RANK)
 ENDINGS = frozenset({MERGED, SPLIT, DISSOLVED})
 
@@ -121,15 +127,19 @@ class Changeset:
     command: str
     events: int
     undoes: str | None = None
+    sample: bool = False  # written by the shipped sample: reports say the data is illustrative
 
     def to_record(self) -> dict[str, Any]:
-        return {
+        record: dict[str, Any] = {
             "id": self.id,
             "recorded": self.recorded,
             "command": self.command,
             "events": self.events,
             "undoes": self.undoes,
         }
+        if self.sample:
+            record["sample"] = True
+        return record
 
     @classmethod
     def from_record(cls, record: dict[str, Any]) -> Changeset:
@@ -139,6 +149,7 @@ class Changeset:
             command=record.get("command", ""),
             events=int(record.get("events", 0)),
             undoes=record.get("undoes"),
+            sample=bool(record.get("sample", False)),
         )
 
 

@@ -8,7 +8,7 @@ reports them, and every write is refused if it would add one.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -26,6 +26,9 @@ from isotrack.events import (
     SPLIT,
     STAGE,
     STAGE_ORDER,
+    TARGET_REMOVED,
+    TARGET_SET,
+    TIMELESS,
     Event,
 )
 
@@ -126,6 +129,7 @@ class Registry:
     units: dict[str, UnitState]
     anomalies: list[Anomaly]
     reverted: dict[str, str]  # changeset id -> id of the changeset that reverted it
+    targets: dict[str, dict[str, Any]] = field(default_factory=dict)  # name -> target data
 
     def get(self, code: str) -> UnitState | None:
         return self.units.get(code)
@@ -184,19 +188,44 @@ def reverted_changesets(events: Iterable[Event]) -> dict[str, str]:
 
 def fold(events: Iterable[Event], as_of: str | None = None) -> Registry:
     """The registry as it stood at the end of ``as_of`` (an ISO date; ``None``: every event)."""
+    for _, registry in fold_series(events, [as_of]):
+        return registry
+    raise AssertionError("fold_series yields once per date")  # pragma: no cover
+
+
+def fold_series(
+    events: Iterable[Event], dates: list[str | None]
+) -> Iterator[tuple[str | None, Registry]]:
+    """The registry at each of ``dates`` (ISO, ascending; ``None`` last means every event), in
+    one pass over the sorted events.
+
+    The registries yielded share their units: use each before asking for the next.
+    """
     all_events = list(events)
     reverted = reverted_changesets(all_events)
-    live_events = [
-        e
-        for e in all_events
-        if e.type != REVERTED and e.changeset not in reverted and (as_of is None or e.on <= as_of)
-    ]
+    live_events = [e for e in all_events if e.type != REVERTED and e.changeset not in reverted]
     live_events.sort(key=lambda e: e.sort_key)
     folder = _Folder()
-    for event in live_events:
-        folder.apply(event)
-    folder.finish()
-    return Registry(as_of=as_of, units=folder.units, anomalies=folder.anomalies, reverted=reverted)
+    for event in live_events:  # targets hold at every date: apply them first
+        if event.type in TIMELESS:
+            folder.apply(event)
+    dated = [e for e in live_events if e.type not in TIMELESS]
+    index = 0
+    for as_of in dates:
+        while index < len(dated) and (as_of is None or dated[index].on <= as_of):
+            folder.apply(dated[index])
+            index += 1
+        anomalies = [*folder.anomalies, *folder.finish()]
+        yield (
+            as_of,
+            Registry(
+                as_of=as_of,
+                units=folder.units,
+                anomalies=anomalies,
+                reverted=reverted,
+                targets=folder.targets,
+            ),
+        )
 
 
 def stage_change_problem(current: str, new: str) -> str | None:
@@ -226,6 +255,7 @@ class _Folder:
     def __init__(self) -> None:
         self.units: dict[str, UnitState] = {}
         self.anomalies: list[Anomaly] = []
+        self.targets: dict[str, dict[str, Any]] = {}
 
     def flag(self, event: Event, message: str, severity: str = "error") -> None:
         self.anomalies.append(Anomaly(event.unit, message, severity, event.id))
@@ -235,6 +265,12 @@ class _Folder:
         return unit is not None and unit.alive
 
     def apply(self, event: Event) -> None:
+        if event.type == TARGET_SET:
+            self.targets[str(event.data.get("name"))] = dict(event.data)
+            return
+        if event.type == TARGET_REMOVED:
+            self.targets.pop(str(event.data.get("name")), None)
+            return
         if event.type == FOUNDED:
             self._found(event)
             return
@@ -370,18 +406,21 @@ class _Folder:
             unit.procedures[category] = value
         unit.procedures_since = event.on
 
-    def finish(self) -> None:
+    def finish(self) -> list[Anomaly]:
+        """Anomalies of the state reached so far (not of single events)."""
+        found = []
         for unit in self.units.values():
             if unit.alive and unit.parent:
                 parent = self.units.get(unit.parent)
                 if parent is not None and not parent.alive:
-                    self.anomalies.append(
+                    found.append(
                         Anomaly(
                             unit.code,
                             f"{unit.code}: its parent {parent.code} {parent.end_reason} on "
                             f"{parent.ended}; move it under a live unit",
                         )
                     )
+        return found
 
 
 _HANDLERS = {

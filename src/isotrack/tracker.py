@@ -9,6 +9,7 @@ and ``now`` in.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -16,6 +17,7 @@ from typing import Any
 
 from isotrack import events as ev
 from isotrack.catalog import Catalog
+from isotrack.coverage import POLICIES, Coverage, Target, evaluate
 from isotrack.errors import (
     ChangesetError,
     DuplicateUnitError,
@@ -183,6 +185,25 @@ class Tracker:
         ]
         rows.sort(key=lambda row: (row["recorded"], row["id"]), reverse=True)
         return rows[:limit] if limit is not None else rows
+
+    def targets(self) -> list[Target]:
+        """The targets in force, by name."""
+        registry = self.registry(None)
+        return [Target.from_data(registry.targets[name]) for name in sorted(registry.targets)]
+
+    def target(self, name: str) -> Target:
+        for target in self.targets():
+            if target.name == name.strip().lower():
+                return target
+        known = ", ".join(t.name for t in self.targets()) or "none yet ('target add')"
+        raise IsotrackError(f"unknown target '{name}'. Targets: {known}")
+
+    def coverage(
+        self, as_of: date, names: list[str] | None = None, *, history_points: int = 0
+    ) -> list[Coverage]:
+        """Each target (or the named ones) evaluated as of a date."""
+        chosen = [self.target(n) for n in names] if names else self.targets()
+        return evaluate(chosen, self.events(), as_of, history_points=history_points)
 
     def doctor(self) -> list[Finding]:
         """Integrity and data-quality findings over the whole history."""
@@ -470,6 +491,76 @@ class Tracker:
 
         return self._write(build, dry_run)
 
+    def add_target(
+        self,
+        name: str,
+        *,
+        kinds: list[str],
+        reach: str,
+        share: float,
+        deadline: date,
+        under: str | None = None,
+        codes: list[str] | None = None,
+        edition: str | None = None,
+        no_consultant: bool = False,
+        with_stage: str | None = None,
+        successors: str = "follow",
+        freeze_on: date | None = None,
+        source: str | None = None,
+        on: date,
+        dry_run: bool,
+    ) -> WriteResult:
+        """Add a target (see ``isotrack.coverage``)."""
+        target = Target(
+            name=_target_name(name),
+            kinds=tuple(self._target_kinds(kinds)),
+            reach=_reach(reach),
+            share=_share(share),
+            deadline=deadline.isoformat(),
+            start=on.isoformat(),
+            under=_code(under) if under else None,
+            codes=tuple(_distinct([_code(c) for c in codes or []])),
+            edition=self.catalog.edition(edition).code if edition else None,
+            no_consultant=no_consultant,
+            with_stage=_reach(with_stage) if with_stage else None,
+            successors=_policy(successors),
+            freeze_on=freeze_on.isoformat() if freeze_on else None,
+            source=_opt(source),
+        )
+        if freeze_on is not None and target.successors != "freeze":
+            raise UsageError("--freeze-on goes with --successors freeze")
+
+        def build(req: _Request) -> None:
+            if target.name in req.full.targets:
+                raise DuplicateUnitError(
+                    f"target '{target.name}' already exists: remove it first "
+                    f"('isotrack target remove {target.name}')"
+                )
+            for code in [*target.codes, *([target.under] if target.under else [])]:
+                if code not in req.full.units:
+                    raise self._unknown(code, req.full, None)
+            req.drafts.append(Draft("", ev.TARGET_SET, on, target.to_data()))
+
+        return self._write(build, dry_run)
+
+    def remove_target(self, name: str, *, on: date, dry_run: bool) -> WriteResult:
+        wanted = name.strip().lower()
+
+        def build(req: _Request) -> None:
+            if wanted not in req.full.targets:
+                self.target(wanted)  # raises with the list of targets
+            req.drafts.append(Draft("", ev.TARGET_REMOVED, on, {"name": wanted}))
+
+        return self._write(build, dry_run)
+
+    def _target_kinds(self, kinds: list[str]) -> list[str]:
+        flat = [k.strip() for item in kinds for k in item.split(",") if k.strip()]
+        if not flat:
+            raise UsageError("give the population's kind: --kind K (or --kind all)")
+        if any(k.lower() in ("all", "any", "*") for k in flat):
+            return []
+        return _distinct([self.catalog.kind(k).code for k in flat])
+
     def undo(self, ref: str | None, *, dry_run: bool) -> WriteResult:
         """Cancel one whole changeset by writing a ``changeset.reverted`` event.
 
@@ -678,6 +769,44 @@ def _stage(stage: str) -> str:
     value = stage.strip().lower()
     if value not in ev.STAGES:
         raise IsotrackError(f"unknown stage '{stage}': use {', '.join(ev.STAGES)}")
+    return value
+
+
+def _target_name(name: str) -> str:
+    value = name.strip().lower()
+    if (
+        not value
+        or len(value) > 64
+        or not all(ch.isascii() and (ch.isalnum() or ch in "-_.") for ch in value)
+    ):
+        raise IsotrackError(
+            f"invalid target name '{name}': use letters, digits and - _ . (at most 64)"
+        )
+    return value
+
+
+def _reach(stage: str) -> str:
+    value = _stage(stage)
+    if value in ("none", "lapsed"):
+        raise IsotrackError(
+            f"a target cannot require stage '{value}': use planned, building, applying or announced"
+        )
+    return value
+
+
+def _share(share: float) -> float:
+    """A required share as a fraction in (0, 1]."""
+    if math.isnan(share) or not 0 < share <= 1:
+        raise IsotrackError(
+            f"a target's share must be above 0% and at most 100%, got {share * 100:g}%"
+        )
+    return round(share, 6)
+
+
+def _policy(policy: str) -> str:
+    value = policy.strip().lower()
+    if value not in POLICIES:
+        raise IsotrackError(f"unknown successor policy '{policy}': use {', '.join(POLICIES)}")
     return value
 
 

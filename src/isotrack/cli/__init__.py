@@ -11,8 +11,9 @@ import typer
 from typer.core import TyperGroup
 
 from isotrack import __version__
-from isotrack.cli import admin, qms, units
+from isotrack.cli import admin, qms, targets, units
 from isotrack.cli.common import make_env
+from isotrack.cli.report import report
 from isotrack.errors import IsotrackError
 
 
@@ -142,7 +143,10 @@ def root(
 app.add_typer(units.app, name="unit")
 app.add_typer(qms.app, name="qms")
 app.add_typer(qms.procedures_app, name="procedures")
+app.add_typer(targets.app, name="target")
 admin.register(app)
+app.command("check")(targets.check)
+app.command("report")(report)
 
 
 def main() -> None:

@@ -58,6 +58,14 @@ def describe_event(event: Event, lang: str) -> str:
         )
     elif event.type == ev.REVERTED:
         return f"undo changeset {str(data.get('changeset'))[:8]}"
+    elif event.type == ev.TARGET_SET:
+        share = float(data.get("share", 0)) * 100
+        return (
+            f"{_date(event.on, lang)} target {data.get('name')}: {share:g}% reaching "
+            f"'{data.get('reach')}' by {data.get('deadline')}"
+        )
+    elif event.type == ev.TARGET_REMOVED:
+        return f"{_date(event.on, lang)} target {data.get('name')} removed"
     else:
         what = event.type
     if data.get("basis") and event.type in ev.ENDINGS:
