@@ -2,11 +2,7 @@
 
 from __future__ import annotations
 
-import random
-import re
-import time
 import unicodedata
-from difflib import SequenceMatcher
 
 import pytest
 from hypothesis import example, given
@@ -17,6 +13,7 @@ from isotrack.text import (
     InvalidCodeError,
     fold,
     matches,
+    name_key,
     near_duplicates,
     nfc,
     normalise_code,
@@ -281,33 +278,26 @@ def test_quoted_is_one_line(s: str) -> None:
 def test_near_duplicates_table() -> None:
     names = {
         "A1": "Ban CHQS huyện Bảo Thắng",
-        "A2": "BAN CHQS HUYỆN BẢO THẮNG",  # same folded name
-        "A3": nfd("Ban CHQS huyện Bảo Thắng "),  # same folded name
-        "A4": "Ban CHQS huyện Bảo Thắn",  # a letter missing: near
-        "A5": "Ban CHQS huyện Bát Xát",  # another district
+        "A2": "BAN CHQS HUYỆN BẢO THẮNG",  # case
+        "A3": nfd("Ban CHQS huyện Bảo Thắng "),  # NFD and a trailing space
+        "A4": "Ban CHQS huyện Bảo Thắn",  # a letter missing: another name as far as we know
+        "A5": "Ban CHQS huyện Bát Xát",
         "B1": "Trung đoàn 101",
         "B2": "Trung đoàn 102",  # different numbers: two units
-        "B3": "Trung doan 101",  # same folded name as B1
+        "B3": "Trung doan 101",  # diacritics
         "C1": "Đồn Biên phòng Lũng Cú",
-        "C2": "Đồn Biên phòng Lũng Cu",  # same folded name
-        "D1": "Kho K1",
-        "D2": "Kho K2",  # short and different numbers
-        "E1": "Ban ABC",
-        "E2": "Ban ABD",  # under 8 characters: never near
-        "E3": "ban abc",  # ... but equal folded names always count
+        "C2": "Đồn Biên phòng Lũng Cu",
+        "D1": "Ban CHQS huyện Nghĩa Bình",
+        "D2": "Ban CHQS huyện Nghĩa Minh",  # one letter apart, two real districts
         "F1": "Trạm ra đa 30",
-        "F2": "Trạm rada 30",  # near: a space missing
+        "F2": "Trạm rada 30.",  # spacing and punctuation
     }
     assert near_duplicates(names) == [
         ("A1", "A2"),
         ("A1", "A3"),
-        ("A1", "A4"),
         ("A2", "A3"),
-        ("A2", "A4"),
-        ("A3", "A4"),
         ("B1", "B3"),
         ("C1", "C2"),
-        ("E1", "E3"),
         ("F1", "F2"),
     ]
 
@@ -317,64 +307,23 @@ def test_near_duplicates_empty_and_single() -> None:
     assert near_duplicates({"A": "Ban CHQS huyện Bảo Thắng"}) == []
 
 
-@pytest.mark.parametrize(
-    ("a", "b", "ratio", "near"),
-    [
-        # 25 characters, two substituted: 23 matched, 46/50 = 0.92 exactly.
-        ("abcdefghijklmnopqrstuvwxy", "abcdefghijklmnopqrstuvwYZ", 0.92, True),
-        # 24 characters, two substituted: 22 matched, 44/48 = 0.9166...
-        ("abcdefghijklmnopqrstuvwx", "abcdefghijklmnopqrstuvYZ", 44 / 48, False),
-        # 25 and 26 characters, one added: 50/51.
-        ("abcdefghijklmnopqrstuvwxy", "abcdefghijklmnopqrstuvwxyz", 50 / 51, True),
-        # 12 and 13 characters with one added: 24/25 = 0.96.
-        ("abcd efghijk", "abcd efghijkl", 0.96, True),
-        # 8 characters, one substituted: 14/16.
-        ("abcdefgh", "abcdefgX", 14 / 16, False),
-    ],
-)
-def test_near_duplicates_threshold(a: str, b: str, ratio: float, near: bool) -> None:
-    assert SequenceMatcher(None, a, b).ratio() == ratio
-    assert near_duplicates({"X": a, "Y": b}) == ([("X", "Y")] if near else [])
-
-
-def _brute_force(names: dict[str, str]) -> list[tuple[str, str]]:
-    """The definition, pair by pair."""
-    pairs = []
-    codes = sorted(names)
-    for i, x in enumerate(codes):
-        for y in codes[i + 1 :]:
-            a, b = fold(names[x]), fold(names[y])
-            if a == b or (
-                len(a) >= 8
-                and len(b) >= 8
-                and re.findall("[0-9]+", a) == re.findall("[0-9]+", b)
-                and max(
-                    SequenceMatcher(None, a, b, autojunk=False).ratio(),
-                    SequenceMatcher(None, b, a, autojunk=False).ratio(),
-                )
-                >= 0.92
-            ):
-                pairs.append((x, y))
-    return pairs
-
-
 names_strategy = st.dictionaries(
     st.text("ABCDEFGHIJ0123456789", min_size=1, max_size=4),
-    st.one_of(
-        st.builds(
-            lambda prefix, rest: prefix + rest,
-            st.sampled_from(["Ban CHQS huyện ", "Ban chqs xã ", "Trạm ", "Bộ "]),
-            st.text("abcđôơ ̀1 ", max_size=12),
-        ),
-        st.text("aăbcđ 12", max_size=10),
-    ),
+    st.text("aăbcđ 12.-", max_size=10),
     max_size=25,
 )
 
 
 @given(names_strategy)
 def test_near_duplicates_agrees_with_the_definition(names: dict[str, str]) -> None:
-    assert near_duplicates(names) == _brute_force(names)
+    codes = sorted(names)
+    expected = [
+        (x, y)
+        for i, x in enumerate(codes)
+        for y in codes[i + 1 :]
+        if name_key(names[x]) == name_key(names[y])
+    ]
+    assert near_duplicates(names) == expected
 
 
 @given(names_strategy)
@@ -382,24 +331,3 @@ def test_near_duplicates_pairs_are_ordered_unique_and_sorted(names: dict[str, st
     pairs = near_duplicates(names)
     assert pairs == sorted(set(pairs))
     assert all(a < b and a in names and b in names for a, b in pairs)
-
-
-SYLLABLES = """
-    an ba bac binh cai cao chau dong duc giang ha hai hoa hung khanh lam lao long minh nam ngoc
-    phu phong quang son tan thai thanh thuan tien trung van vinh xuan yen nghia loc
-"""
-
-
-def test_near_duplicates_is_fast_for_3000_similar_names() -> None:
-    rng = random.Random(7)
-    syllables = SYLLABLES.split()
-    names: dict[str, str] = {}
-    while len(names) < 3000:
-        words = " ".join(rng.choice(syllables).capitalize() for _ in range(rng.randint(2, 3)))
-        names[f"U{len(names):04d}"] = "Ban CHQS huyện " + words  # all in one bucket
-    names["DUP"] = names["U0000"].upper()
-    start = time.perf_counter()
-    pairs = near_duplicates(names)
-    elapsed = time.perf_counter() - start
-    assert ("DUP", "U0000") in pairs
-    assert elapsed < 15, f"near_duplicates took {elapsed:.1f} s for 3,001 names"

@@ -97,15 +97,38 @@ class Event:
 
     @classmethod
     def from_record(cls, record: dict[str, Any]) -> Event:
+        """An event from its stored form; ``ValueError`` says what is wrong with a bad one."""
+        if not isinstance(record, dict):
+            raise ValueError("not an object")
+        for key in ("id", "type", "on"):
+            if not isinstance(record.get(key), str) or not record[key]:
+                raise ValueError(f"'{key}' missing or not text")
+        on = record["on"]
+        if len(on) != 10 or not _is_iso_date(on):
+            raise ValueError(f"'on' is not an ISO date: {on!r}")
+        for key in ("unit", "recorded", "changeset"):
+            if not isinstance(record.get(key, ""), str):
+                raise ValueError(f"'{key}' is not text")
+        data = record.get("data") or {}
+        if not isinstance(data, dict):
+            raise ValueError("'data' is not an object")
         return cls(
             id=record["id"],
             unit=record.get("unit", ""),
             type=record["type"],
-            on=record["on"],
+            on=on,
             recorded=record.get("recorded", ""),
             changeset=record.get("changeset", ""),
-            data=record.get("data") or {},
+            data=data,
         )
+
+
+def _is_iso_date(text: str) -> bool:
+    try:
+        date.fromisoformat(text)
+    except ValueError:
+        return False
+    return True
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,12 +166,26 @@ class Changeset:
 
     @classmethod
     def from_record(cls, record: dict[str, Any]) -> Changeset:
+        """A changeset from its stored form; ``ValueError`` says what is wrong with a bad one."""
+        if not isinstance(record, dict):
+            raise ValueError("not an object")
+        if not isinstance(record.get("id"), str) or not record["id"]:
+            raise ValueError("'id' missing or not text")
+        for key in ("recorded", "command"):
+            if not isinstance(record.get(key, ""), str):
+                raise ValueError(f"'{key}' is not text")
+        events = record.get("events", 0)
+        if not isinstance(events, int):
+            raise ValueError("'events' is not a number")
+        undoes = record.get("undoes")
+        if undoes is not None and not isinstance(undoes, str):
+            raise ValueError("'undoes' is not text")
         return cls(
             id=record["id"],
             recorded=record.get("recorded", ""),
             command=record.get("command", ""),
-            events=int(record.get("events", 0)),
-            undoes=record.get("undoes"),
+            events=events,
+            undoes=undoes,
             sample=bool(record.get("sample", False)),
         )
 

@@ -127,7 +127,8 @@ class Snapshot:
             raise KeyError(f"unknown table {name!r}; the tables are {', '.join(TABLES)}") from None
 
 
-def _corrupt(path: Path, reason: str) -> DatabaseCorruptError:
+def corrupt(path: Path, reason: str) -> DatabaseCorruptError:
+    """The error for a file that is not a readable isotrack database (``reason`` says why)."""
     return DatabaseCorruptError(
         f"the database {path} is damaged or is not an isotrack database ({reason}); {_RECOVER_HINT}"
     )
@@ -149,13 +150,13 @@ def _gc_paused() -> Iterator[None]:
 def _parse(path: Path, data: bytes) -> Document:
     """Parse the file's bytes into a JSON object (call with the garbage collector paused)."""
     if not data.strip():
-        raise _corrupt(path, "the file is empty")
+        raise corrupt(path, "the file is empty")
     try:
         doc = orjson.loads(data)
     except orjson.JSONDecodeError as exc:
-        raise _corrupt(path, f"not valid JSON: {exc}") from None
+        raise corrupt(path, f"not valid JSON: {exc}") from None
     if not isinstance(doc, dict):
-        raise _corrupt(path, f"the top level is a JSON {type(doc).__name__}, not an object")
+        raise corrupt(path, f"the top level is a JSON {type(doc).__name__}, not an object")
     return doc
 
 
@@ -163,12 +164,12 @@ def _check_tables(path: Path, doc: Document) -> None:
     """Every table must be an object of {integer id: object}."""
     for name, table in doc.items():
         if not isinstance(table, dict):
-            raise _corrupt(path, f"table {name!r} is not a JSON object")
+            raise corrupt(path, f"table {name!r} is not a JSON object")
         for doc_id, record in table.items():
             if not isinstance(record, dict):
-                raise _corrupt(path, f"record {doc_id!r} of table {name!r} is not a JSON object")
+                raise corrupt(path, f"record {doc_id!r} of table {name!r} is not a JSON object")
             if not (doc_id.isascii() and doc_id.isdigit()):
-                raise _corrupt(
+                raise corrupt(
                     path, f"table {name!r} has a record id {doc_id!r} that is not a number"
                 )
 
@@ -181,9 +182,9 @@ def _schema_of(path: Path, doc: Document) -> int:
         if "schema" in record:
             schema = record["schema"]
             if isinstance(schema, bool) or not isinstance(schema, int) or schema < 0:
-                raise _corrupt(path, f"the schema version {schema!r} is not a whole number")
+                raise corrupt(path, f"the schema version {schema!r} is not a whole number")
             return schema
-    raise _corrupt(path, "the _meta table has no schema version")
+    raise corrupt(path, "the _meta table has no schema version")
 
 
 def _migrate(path: Path, doc: Document) -> tuple[Document, bool]:

@@ -9,9 +9,6 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from bisect import bisect_left
-from collections.abc import Iterable
-from difflib import SequenceMatcher
 
 from isotrack.errors import IsotrackError
 
@@ -30,8 +27,6 @@ _CODE_RE = re.compile(rf"[A-Za-z0-9_./-]{{1,{CODE_MAX_LENGTH}}}", re.ASCII)
 
 # Near-duplicate names: difflib ratio on the folded names (in percent, so that the filters below
 # use exact integer arithmetic), and the shortest name compared.
-NEAR_PERCENT = 92
-NEAR_MIN_LENGTH = 8
 
 _DIGITS_RE = re.compile(r"[0-9]+")
 
@@ -111,100 +106,26 @@ def normalise_code(code: str) -> str:
     return stripped.upper()
 
 
-def _bag(items: Iterable[str], ids: dict[tuple[str, int], int]) -> int:
-    """A multiset as a bit set: the 2nd ``a`` is the bit of ``("a", 1)``, so that
-    ``(x & y).bit_count()`` is the size of the multiset intersection, computed at C speed."""
-    seen: dict[str, int] = {}
-    bag = 0
-    for item in items:
-        n = seen.get(item, 0)
-        seen[item] = n + 1
-        bag |= 1 << ids.setdefault((item, n), len(ids))
-    return bag
-
-
-def _lcs_length(a: str, positions: dict[str, int], len_b: int) -> int:
-    """The length of the longest common subsequence of ``a`` and ``b``, bit-parallel (Hyyrö
-    2004); ``positions`` maps each character of ``b`` to the bit set of where it occurs."""
-    full = (1 << len_b) - 1
-    v = full
-    for c in a:
-        u = v & positions.get(c, 0)
-        v = ((v + u) | (v - u)) & full
-    return len_b - v.bit_count()
+def name_key(name: str) -> str:
+    """What two names share when they are the same name typed differently: folded, with
+    spaces and punctuation removed (``Trạm ra đa 30`` and ``TRAM RADA 30.`` share a key)."""
+    return "".join(ch for ch in fold(name) if ch.isalnum())
 
 
 def near_duplicates(names: dict[str, str]) -> list[tuple[str, str]]:
-    """Pairs of unit codes whose names are the same or nearly the same, each pair once, sorted.
+    """Pairs of unit codes whose names are the same name typed differently (case, diacritics,
+    spacing, punctuation), each pair once, sorted.
 
-    ``names`` maps unit codes to names. Two names are duplicates when they fold the same, and
-    near duplicates when both folded names have at least 8 characters, their difflib ratio is at
-    least 0.92 (either way round: difflib's ratio is not symmetric) and they have the same
-    numbers (``Trung đoàn 101`` and ``Trung đoàn 102`` are two units).
-
-    Every pair of names is considered, but difflib only runs on pairs that pass exact cheap
-    bounds (length, common characters, longest common subsequence), which keeps 3,000 names of
-    the same shape (``Ban CHQS huyện ...``) to about a second.
+    Names that differ by a letter are not flagged: real place names often do (``Nghĩa Bình``,
+    ``Nghĩa Minh``), and a rule that flagged them would bury the real duplicates.
     """
-    by_folded: dict[str, list[str]] = {}
+    by_key: dict[str, list[str]] = {}
     for code, name in names.items():
-        by_folded.setdefault(fold(name), []).append(code)
-
-    pairs: set[tuple[str, str]] = set()
-    for codes in by_folded.values():
-        codes.sort()
-        for i, a in enumerate(codes):
-            for b in codes[i + 1 :]:
-                pairs.add((a, b))
-
-    # Near duplicates: distinct folded names with the same numbers.
-    buckets: dict[tuple[str, ...], list[str]] = {}
-    for folded in by_folded:
-        if len(folded) >= NEAR_MIN_LENGTH:
-            buckets.setdefault(tuple(_DIGITS_RE.findall(folded)), []).append(folded)
-
-    threshold = NEAR_PERCENT / 100
-    ids: dict[tuple[str, int], int] = {}
-    for bucket in buckets.values():
-        if len(bucket) < 2:
-            continue
-        bucket.sort(key=lambda s: (len(s), s))
-        lengths = [len(s) for s in bucket]
-        chars = [_bag(s, ids) for s in bucket]
-        weights = [NEAR_PERCENT * length for length in lengths]
-        matcher = SequenceMatcher(autojunk=False)
-        for j, b in enumerate(bucket):
-            len_b, chars_b = lengths[j], chars[j]
-            # Cheap necessary conditions first, in exact integer arithmetic. With m characters
-            # matched, ratio = 2m / total >= 0.92 needs 200m >= 92 total, where m is at most the
-            # shorter length (so only names of length >= 92 len_b / 108 can match) ...
-            lo = bisect_left(lengths, -(-NEAR_PERCENT * len_b // (200 - NEAR_PERCENT)), 0, j)
-            # ... at most the number of common characters (difflib's quick_ratio) ...
-            least = NEAR_PERCENT * len_b
-            candidates = [
-                i
-                for i, chars_a, weight_a in zip(
-                    range(lo, j), chars[lo:j], weights[lo:j], strict=True
-                )
-                if 200 * (chars_a & chars_b).bit_count() - weight_a >= least
-            ]
-            if not candidates:
-                continue
-            matcher.set_seq2(b)  # difflib caches what it learns about seq2: vary seq1
-            positions: dict[str, int] = {}
-            for k, c in enumerate(b):
-                positions[c] = positions.get(c, 0) | 1 << k
-            for i in candidates:
-                a = bucket[i]
-                # ... and at most the longest common subsequence.
-                if 200 * _lcs_length(a, positions, len_b) < NEAR_PERCENT * (lengths[i] + len_b):
-                    continue
-                matcher.set_seq1(a)
-                if (
-                    matcher.ratio() >= threshold
-                    or SequenceMatcher(None, b, a, autojunk=False).ratio() >= threshold
-                ):
-                    for code_a in by_folded[a]:
-                        for code_b in by_folded[b]:
-                            pairs.add((min(code_a, code_b), max(code_a, code_b)))
+        by_key.setdefault(name_key(name), []).append(code)
+    pairs = [
+        (a, b)
+        for codes in by_key.values()
+        for i, a in enumerate(sorted(codes))
+        for b in sorted(codes)[i + 1 :]
+    ]
     return sorted(pairs)

@@ -13,7 +13,7 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from isotrack import events as ev
 from isotrack.catalog import Catalog
@@ -27,7 +27,7 @@ from isotrack.errors import (
     UsageError,
 )
 from isotrack.events import Changeset, Draft, Event
-from isotrack.storage import Snapshot, Store
+from isotrack.storage import Snapshot, Store, corrupt
 from isotrack.text import matches, near_duplicates, nfc, normalise_code
 from isotrack.timeline import (
     Anomaly,
@@ -37,6 +37,10 @@ from isotrack.timeline import (
     fold,
     stage_change_problem,
 )
+
+T = TypeVar("T")
+MAX_COUNT = 1_000_000  # procedures or findings: far above any unit, far below overflow
+MAX_TEXT = 500
 
 
 class NothingToChange(Exception):
@@ -117,11 +121,15 @@ class Tracker:
 
     def events(self) -> list[Event]:
         if self._events is None:
-            self._events = [Event.from_record(r) for r in self.snapshot().table("events")]
+            self._events = _parse(
+                Event.from_record, self.snapshot().table("events"), "event", self.store
+            )
         return self._events
 
     def changesets(self) -> list[Changeset]:
-        return [Changeset.from_record(r) for r in self.snapshot().table("changesets")]
+        return _parse(
+            Changeset.from_record, self.snapshot().table("changesets"), "changeset", self.store
+        )
 
     def registry(self, as_of: date | None) -> Registry:
         """The organisation as it stood at the end of ``as_of`` (``None``: every event)."""
@@ -133,7 +141,7 @@ class Tracker:
         registry = self.registry(as_of)
         found = registry.get(code)
         if found is None:
-            raise self._unknown(code, registry, as_of)
+            raise self._unknown(code, as_of, self.registry(None))
         return found
 
     def list_units(
@@ -156,7 +164,7 @@ class Tracker:
         if under is not None:
             root = _code(under)
             if root not in registry.units:
-                raise self._unknown(root, registry, as_of)
+                raise self._unknown(root, as_of, self.registry(None))
             scope = registry.subtree(root)
         found = [
             unit
@@ -177,7 +185,7 @@ class Tracker:
             code = _code(code)
             touching = {e.changeset for e in self.events() if _mentions(e, code)}
             if not touching and code not in self.registry(None).units:
-                raise self._unknown(code, self.registry(None), None)
+                raise self._unknown(code, None, self.registry(None))
         rows = [
             {**cs.to_record(), "undone_by": reverted.get(cs.id)}
             for cs in self.changesets()
@@ -233,7 +241,11 @@ class Tracker:
     # ----------------------------------------------------------------- writing
 
     def initialise(self) -> bool:
-        """Create the database if it does not exist. True if it was created."""
+        """Create the database if it does not exist (True), or check the one there (False)."""
+        if self.store.exists():
+            self.events()
+            self.changesets()
+            return False
         return self.store.initialise()
 
     def load_events(self, records: list[dict[str, Any]], changesets: list[dict[str, Any]]) -> int:
@@ -272,7 +284,7 @@ class Tracker:
                 )
             )
 
-        return self._write(build, dry_run)
+        return self._write(build, dry_run, create=True)
 
     def rename_unit(self, code: str, *, name: str, on: date, dry_run: bool) -> WriteResult:
         code, name = _code(code), _name(name)
@@ -318,17 +330,25 @@ class Tracker:
         target = _code(into)
         if target in merged:
             raise InvalidTransitionError(f"cannot merge {target} into itself")
+        basis_text = _text(basis, "--basis")
 
         def build(req: _Request) -> None:
-            units = [self._live(req, code, on) for code in merged]
-            self._successor(req, target, name, kind, on, parent_hint=units[0].parent)
+            units = [self._live(req, code, on, ending=True) for code in merged]
+            if target in req.full.units or not (name or kind):
+                if name or kind:
+                    raise DuplicateUnitError(
+                        f"{target} already exists: drop --name/--kind to merge into it as it is"
+                    )
+                self._live(req, target, on)
+            else:
+                self._found_successor(req, target, name, kind, on, parent=units[0].parent)
+            self._hand_over(req, merged, [target], on, adopt=True)
             for unit in units:
-                self._move_children(req, unit.code, target, on, exclude=set(merged))
                 req.drafts.append(
-                    Draft(unit.code, ev.MERGED, on, {"into": target, "basis": _opt(basis)})
+                    Draft(unit.code, ev.MERGED, on, {"into": target, "basis": basis_text})
                 )
 
-        return self._write(build, dry_run)
+        return self._write(build, dry_run, create=False)
 
     def split_unit(
         self,
@@ -341,36 +361,43 @@ class Tracker:
         on: date,
         dry_run: bool,
     ) -> WriteResult:
-        """Split ``code`` into several units; ``names`` (with ``kind``) create the missing ones."""
+        """Split ``code`` into several units; ``names`` (with ``kind``) create the missing ones,
+        in the order they are given in ``into``."""
         source = _code(code)
         targets = _distinct([_code(c) for c in into])
         if source in targets:
             raise InvalidTransitionError(f"cannot split {source} into itself")
         if len(targets) < 2:
             raise UsageError("a split needs at least two successors (--into A --into B)")
+        basis_text = _text(basis, "--basis")
 
         def build(req: _Request) -> None:
-            unit = self._live(req, source, on)
+            unit = self._live(req, source, on, ending=True)
             missing = [t for t in targets if t not in req.full.units]
-            if missing and len(names) != len(missing):
+            if len(names) != len(missing) or (missing and not kind):
+                todo = ", ".join(missing) if missing else "none"
                 raise UsageError(
-                    f"{', '.join(missing)} do not exist yet: give one --name for each "
+                    f"successors that do not exist yet: {todo}; give one --name for each "
                     f"(got {len(names)}) and a --kind, or add them first with 'unit add'"
                 )
             new_names = dict(zip(missing, names, strict=True))
             for target in targets:
-                self._successor(
-                    req, target, new_names.get(target), kind, on, parent_hint=unit.parent
-                )
-            children = req.at(on).children(source)
+                if target in new_names:
+                    self._found_successor(
+                        req, target, new_names[target], kind, on, parent=unit.parent
+                    )
+                else:
+                    self._live(req, target, on)
+            children = [c for c in req.at(on).children(source) if c.code not in targets]
             if children:
                 raise InvalidTransitionError(
                     f"{source} still has sub-units ({', '.join(c.code for c in children)}): "
                     "move each under one of the successors first ('unit move')"
                 )
-            req.drafts.append(Draft(source, ev.SPLIT, on, {"into": targets, "basis": _opt(basis)}))
+            self._hand_over(req, [source], targets, on, adopt=False)
+            req.drafts.append(Draft(source, ev.SPLIT, on, {"into": targets, "basis": basis_text}))
 
-        return self._write(build, dry_run)
+        return self._write(build, dry_run, create=False)
 
     def dissolve_unit(
         self, code: str, *, successor: str | None, basis: str | None, on: date, dry_run: bool
@@ -379,12 +406,12 @@ class Tracker:
         heir = _code(successor) if successor else None
         if heir == source:
             raise InvalidTransitionError(f"{source} cannot be its own successor")
+        basis_text = _text(basis, "--basis")
 
         def build(req: _Request) -> None:
-            self._live(req, source, on)
+            self._live(req, source, on, ending=True)
             if heir is not None:
                 self._live(req, heir, on)
-                self._move_children(req, source, heir, on, exclude=set())
             else:
                 children = req.at(on).children(source)
                 if children:
@@ -392,11 +419,12 @@ class Tracker:
                         f"{source} still has sub-units ({', '.join(c.code for c in children)}): "
                         "give --successor to move them there, or move them first"
                     )
+            self._hand_over(req, [source], [heir] if heir else [], on, adopt=True)
             req.drafts.append(
-                Draft(source, ev.DISSOLVED, on, {"successor": heir, "basis": _opt(basis)})
+                Draft(source, ev.DISSOLVED, on, {"successor": heir, "basis": basis_text})
             )
 
-        return self._write(build, dry_run)
+        return self._write(build, dry_run, create=False)
 
     def set_stage(
         self,
@@ -413,8 +441,14 @@ class Tracker:
         dry_run: bool,
     ) -> WriteResult:
         code, stage = _code(code), _stage(stage)
-        if consultant and no_consultant:
+        who = _text(consultant, "--consultant")
+        if who and no_consultant:
             raise UsageError("give either --consultant NAME or --no-consultant, not both")
+        texts = {
+            "model": _text(model, "--model"),
+            "decision": _text(decision, "--decision"),
+            "scope": _text(scope, "--scope"),
+        }
         edition_code = self.catalog.edition(edition).code if edition else None
 
         def build(req: _Request) -> None:
@@ -426,13 +460,13 @@ class Tracker:
             if edition_code and edition_code != unit.edition:
                 self._check_edition(unit, edition_code, on)
                 data["edition"] = edition_code
-            if consultant:
-                data["consultant"] = nfc(consultant)
-            elif no_consultant:
+            if who and not (unit.consultant_used and unit.consultant == who):
+                data["consultant"] = who
+            elif no_consultant and unit.consultant_used is not False:
                 data["consultant"] = ""
-            for key, value in (("model", model), ("decision", decision), ("scope", scope)):
-                if value:
-                    data[key] = nfc(value)
+            for key, value in texts.items():
+                if value and value != getattr(unit, key):
+                    data[key] = value
             if stage == unit.stage and len(data) == 1:
                 raise NothingToChange(
                     f"{code} is already at stage '{stage}' (since {unit.stage_since})"
@@ -461,8 +495,8 @@ class Tracker:
         code = _code(code)
         if kind not in ev.AUDIT_KINDS:
             raise UsageError(f"unknown audit kind '{kind}': use {', '.join(ev.AUDIT_KINDS)}")
-        if findings is not None and findings < 0:
-            raise IsotrackError(f"--findings must be 0 or more, got {findings}")
+        if findings is not None:
+            _check_count("--findings", findings)
 
         def build(req: _Request) -> None:
             self._live(req, code, on)
@@ -480,8 +514,7 @@ class Tracker:
         for category, value in given.items():
             if category not in ev.PROCEDURE_CATEGORIES:
                 raise UsageError(f"unknown procedure category '{category}'")
-            if value < 0:
-                raise IsotrackError(f"--{category} must be 0 or more, got {value}")
+            _check_count(f"--{category}", value)
 
         def build(req: _Request) -> None:
             unit = self._live(req, code, on)
@@ -525,7 +558,7 @@ class Tracker:
             with_stage=_reach(with_stage) if with_stage else None,
             successors=_policy(successors),
             freeze_on=freeze_on.isoformat() if freeze_on else None,
-            source=_opt(source),
+            source=_text(source, "--source"),
         )
         if freeze_on is not None and target.successors != "freeze":
             raise UsageError("--freeze-on goes with --successors freeze")
@@ -538,10 +571,10 @@ class Tracker:
                 )
             for code in [*target.codes, *([target.under] if target.under else [])]:
                 if code not in req.full.units:
-                    raise self._unknown(code, req.full, None)
+                    raise self._unknown(code, None, req.full)
             req.drafts.append(Draft("", ev.TARGET_SET, on, target.to_data()))
 
-        return self._write(build, dry_run)
+        return self._write(build, dry_run, create=True)
 
     def remove_target(self, name: str, *, on: date, dry_run: bool) -> WriteResult:
         wanted = name.strip().lower()
@@ -578,11 +611,19 @@ class Tracker:
     # ----------------------------------------------------------------- helpers
 
     def _write(
-        self, build: Callable[[_Request], None], dry_run: bool, what: str = "this change"
+        self,
+        build: Callable[[_Request], None],
+        dry_run: bool,
+        what: str = "this change",
+        *,
+        create: bool = False,
     ) -> WriteResult:
-        with self.store.transaction() as tx:
-            events = [Event.from_record(r) for r in tx.snapshot.table("events")]
-            changesets = [Changeset.from_record(r) for r in tx.snapshot.table("changesets")]
+        """Run one write: ``create`` lets it make the database file if there is none."""
+        with self.store.transaction(create=create) as tx:
+            events = _parse(Event.from_record, tx.snapshot.table("events"), "event", self.store)
+            changesets = _parse(
+                Changeset.from_record, tx.snapshot.table("changesets"), "changeset", self.store
+            )
             request = _Request(events=events, changesets=changesets, full=fold(events))
             try:
                 build(request)
@@ -618,12 +659,14 @@ class Tracker:
                 f"{what} would leave the records inconsistent: {added[0].message}{more}"
             )
 
-    def _live(self, req: _Request, code: str, on: date) -> UnitState:
+    def _live(self, req: _Request, code: str, on: date, *, ending: bool = False) -> UnitState:
+        """The unit, which must exist on ``on``. Facts may be dated on the day a unit ends (they
+        apply before its end); an ending may not."""
         registry = req.at(on)
         unit = registry.get(code)
         if unit is None:
-            raise self._unknown(code, req.full, on)
-        if not unit.alive:
+            raise self._unknown(code, on, req.full)
+        if unit.ended is not None and (ending or unit.ended < on.isoformat()):
             raise UnknownUnitError(
                 f"{code} {unit.end_reason} on {unit.ended}: it no longer exists on {on.isoformat()}"
             )
@@ -637,41 +680,48 @@ class Tracker:
                 "codes are never reused"
             )
 
-    def _successor(
+    def _found_successor(
         self,
         req: _Request,
         code: str,
         name: str | None,
         kind: str | None,
         on: date,
-        parent_hint: str | None,
+        parent: str | None,
     ) -> None:
-        """Check a successor exists on ``on``, or add its founding when name and kind are given."""
-        if code in req.full.units or not (name or kind):
-            if name or kind:
-                raise DuplicateUnitError(
-                    f"{code} already exists: drop --name/--kind to merge into it as it is"
-                )
-            self._live(req, code, on)
-            return
+        """Add the founding of a successor created in the same changeset."""
         if not (name and kind):
-            raise UsageError(f"to create {code} in the same changeset give both --name and --kind")
+            raise UsageError(
+                f"{code} does not exist: to create it in the same changeset give both --name "
+                "and --kind, or add it first with 'unit add'"
+            )
         kind_code = self.catalog.kind(kind).code
         req.drafts.append(
-            Draft(
-                code,
-                ev.FOUNDED,
-                on,
-                {"name": _name(name), "kind": kind_code, "parent": parent_hint},
-            )
+            Draft(code, ev.FOUNDED, on, {"name": _name(name), "kind": kind_code, "parent": parent})
         )
 
-    def _move_children(
-        self, req: _Request, source: str, target: str, on: date, exclude: set[str]
+    def _hand_over(
+        self, req: _Request, ending: list[str], successors: list[str], on: date, *, adopt: bool
     ) -> None:
-        for child in req.at(on).children(source):
-            if child.code not in exclude:
-                req.drafts.append(Draft(child.code, ev.MOVED, on, {"parent": target}))
+        """Moves that keep the hierarchy whole when ``ending`` units end on ``on``.
+
+        A successor that sits below an ending unit first takes that unit's place. With
+        ``adopt``, the ending units' other live sub-units then move under the (one) successor.
+        """
+        registry = req.at(on)
+        gone = set(ending)
+        for successor in successors:
+            if successor in registry.units:
+                above = [code for code in registry.ancestors(successor) if code in gone]
+                if above:
+                    parent = registry.units[above[-1]].parent
+                    req.drafts.append(Draft(successor, ev.MOVED, on, {"parent": parent}))
+        if not adopt or not successors:
+            return
+        for code in ending:
+            for child in registry.children(code):
+                if child.code not in gone and child.code not in successors:
+                    req.drafts.append(Draft(child.code, ev.MOVED, on, {"parent": successors[0]}))
 
     def _check_edition(self, unit: UnitState, edition: str, on: date) -> None:
         if edition_rank(edition) < edition_rank(unit.edition):
@@ -680,16 +730,12 @@ class Tracker:
                 f"{unit.edition} to {edition}"
             )
 
-    def _unknown(self, code: str, registry: Registry, on: date | None) -> UnknownUnitError:
-        when = f" on {on.isoformat()}" if on is not None else ""
-        known = registry.get(code)
-        if known is not None:
-            return UnknownUnitError(f"unit {code} was founded on {known.founded}, after{when}")
-        full = self.registry(None) if registry.as_of is not None else registry
-        later = full.get(code)
-        if later is not None:
+    def _unknown(self, code: str, on: date | None, full: Registry) -> UnknownUnitError:
+        """The error for a unit that is not there on ``on``: too early, or no such code."""
+        known = full.get(code)
+        if known is not None and on is not None and known.founded > on.isoformat():
             return UnknownUnitError(
-                f"unit {code} does not exist{when}: it was founded on {later.founded}"
+                f"unit {code} does not exist on {on.isoformat()}: it was founded on {known.founded}"
             )
         suggestions = [u.code for u in full.units.values() if matches(code, u.code, u.name)][:5]
         hint = f"; did you mean {', '.join(suggestions)}?" if suggestions else ""
@@ -738,6 +784,19 @@ def _find_changeset(
             f"undo {reverted[target.id][:8]} to restore it"
         )
     return target
+
+
+def _parse(
+    make: Callable[[dict[str, Any]], T], records: list[dict[str, Any]], what: str, store: Store
+) -> list[T]:
+    """Records read from the file as domain objects; a malformed one means a damaged file."""
+    parsed = []
+    for number, record in enumerate(records, start=1):
+        try:
+            parsed.append(make(record))
+        except (ValueError, TypeError, KeyError) as error:
+            raise corrupt(store.path, f"{what} record {number}: {error}") from None
+    return parsed
 
 
 def _mentions(event: Event, code: str) -> bool:
@@ -810,8 +869,21 @@ def _policy(policy: str) -> str:
     return value
 
 
-def _opt(text: str | None) -> str | None:
-    return nfc(text) if text and text.strip() else None
+def _text(text: str | None, option: str) -> str | None:
+    """Free text from the user: NFC, blank means none, no control characters, a sane length."""
+    if text is None or not text.strip():
+        return None
+    cleaned = nfc(text)
+    if any(ord(ch) < 32 or ord(ch) == 127 for ch in cleaned):
+        raise IsotrackError(f"{option} cannot contain control characters")
+    if len(cleaned) > MAX_TEXT:
+        raise IsotrackError(f"{option} can have at most {MAX_TEXT} characters (got {len(cleaned)})")
+    return cleaned
+
+
+def _check_count(option: str, value: int) -> None:
+    if not 0 <= value <= MAX_COUNT:
+        raise IsotrackError(f"{option} must be between 0 and {MAX_COUNT:,}, got {value}")
 
 
 def _distinct(codes: list[str]) -> list[str]:

@@ -1,0 +1,218 @@
+"""`isotrack report` in every format, on a small organisation built through the CLI."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from openpyxl import load_workbook
+
+from conftest import Run
+
+
+@pytest.fixture
+def org(ok: Callable[..., Run]) -> Callable[..., Run]:
+    ok("init")
+    ok("unit", "add", "BQP", "--name", "Bộ Quốc phòng", "--kind", "ministry", "--on", "2010")
+    ok(
+        "unit",
+        "add",
+        "QK2",
+        "--name",
+        "Quân khu 2",
+        "--kind",
+        "military-region",
+        "--parent",
+        "BQP",
+        "--on",
+        "2010",
+    )
+    ok(
+        "unit",
+        "add",
+        "LC",
+        "--name",
+        "Bộ CHQS tỉnh Lào Cai",
+        "--kind",
+        "provincial-command",
+        "--parent",
+        "QK2",
+        "--on",
+        "2010",
+    )
+    for code in ("LC-A", "LC-B"):
+        ok(
+            "unit",
+            "add",
+            code,
+            "--name",
+            f"Ban CHQS {code}",
+            "--kind",
+            "district-command",
+            "--parent",
+            "LC",
+            "--on",
+            "2010",
+        )
+    ok(
+        "unit",
+        "add",
+        "EVIL",
+        "--name",
+        '=HYPERLINK("x")',
+        "--kind",
+        "agency",
+        "--parent",
+        "BQP",
+        "--on",
+        "2010",
+    )
+    ok("qms", "stage", "LC-A", "applying", "--edition", "2008", "--on", "2019-05-01")
+    ok("qms", "edition", "LC-A", "2015", "--on", "2020-10-01")
+    ok("qms", "stage", "QK2", "announced", "--edition", "2015", "--on", "2021-03-01")
+    ok("procedures", "set", "LC-A", "--tthc", "3", "--internal", "12", "--on", "2021-01-01")
+    ok("procedures", "set", "QK2", "--internal", "40", "--on", "2021-03-01")
+    ok(
+        "target",
+        "add",
+        "district-2030",
+        "--kind",
+        "district-command",
+        "--reach",
+        "applying",
+        "--share",
+        "100",
+        "--by",
+        "2030",
+        "--on",
+        "2019-01-01",
+    )
+    return ok
+
+
+def test_dashboard_states_date_hash_and_command(org: Callable[..., Run], db_path: Path) -> None:
+    out = org("report", "--as-of", "2024-01-01").stdout
+    assert "As of: 2024-01-01" in out
+    assert "Command to make this report again: isotrack report --as-of 2024-01-01 --lang en" in out
+    import hashlib
+
+    assert hashlib.sha256(db_path.read_bytes()).hexdigest()[:16] in out
+    assert "district-2030  [##########..........]  1/2 50.0% / 100.0%" in out
+    assert "Units still missing: LC-B" in out
+    assert (
+        "Procedures: administrative procedures 3, internal 52, product quality 0, total 55" in out
+    )
+    assert "ILLUSTRATIVE" not in out
+
+
+def test_vietnamese_report_reads_dates_day_first(org: Callable[..., Run]) -> None:
+    out = org("--lang", "vi", "report", "--as-of", "2024-01-01").stdout
+    assert "Tính đến ngày: 01/01/2024" in out
+    assert "Thời hạn 31/12/2030" in out
+
+
+def test_tree_rolls_coverage_up(org: Callable[..., Run]) -> None:
+    out = org("report", "--format", "tree", "--as-of", "2024-01-01").stdout
+    rows = {
+        line.split()[0]: line.split()
+        for line in out.splitlines()
+        if line[:1] == " " or line.startswith("BQP")
+    }
+    assert rows["BQP"][-3:] == ["2/6", "33.3%", "55"]
+    assert "1/3" in out.split("LC ")[1].splitlines()[0]  # LC, LC-A, LC-B: one applying
+
+
+def test_period_view_lists_what_changed(org: Callable[..., Run]) -> None:
+    data = json.loads(org("report", "--from", "2020-01-01", "--to", "2021-12-31", "--json").stdout)
+    period = data["period"]
+    assert period["reached"]["announced"] == ["QK2"]
+    assert period["editions"] == [
+        {"unit": "LC-A", "from": "2008", "to": "2015"},
+        {"unit": "QK2", "from": None, "to": "2015"},
+    ]
+    assert period["procedures_added"]["total"] == 55
+    assert data["as_of"] == "2021-12-31"
+
+
+def test_csv_neutralises_formulas(org: Callable[..., Run], tmp_path: Path) -> None:
+    out = tmp_path / "r.csv"
+    org("report", "--format", "csv", "-o", str(out), "--as-of", "2024-01-01")
+    raw = out.read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf")  # Excel needs the BOM to read UTF-8
+    rows = list(csv.DictReader(io.StringIO(raw.decode("utf-8-sig"))))
+    evil = next(r for r in rows if r["code"] == "EVIL")
+    assert evil["name"] == '\'=HYPERLINK("x")'
+    assert next(r for r in rows if r["code"] == "LC-B")["district-2030"] == "missing"
+
+
+def test_markdown(org: Callable[..., Run]) -> None:
+    out = org("report", "--format", "md", "--as-of", "2024-01-01").stdout
+    assert out.startswith("# TCVN ISO 9001 adoption report")
+    assert "| district-2030 | 1 | 2 | 50.0% | 100.0% | 2030-12-31 | behind |" in out
+
+
+def test_html_is_self_contained_and_printable(org: Callable[..., Run], tmp_path: Path) -> None:
+    out = tmp_path / "r.html"
+    org("report", "--format", "html", "-o", str(out), "--as-of", "2024-01-01")
+    page = out.read_text(encoding="utf-8")
+    assert "<script" not in page.lower()
+    assert not re.search(r"""(src|href)\s*=\s*["']?(https?:)?//""", page, re.IGNORECASE)
+    assert "@import" not in page
+    assert not re.search(r"url\((?!#)", page)  # only in-page references (SVG clip paths)
+    assert "@page { size: A4" in page
+    assert "<svg" in page
+    assert "Coverage over time" in page
+    assert "isotrack report --format html" in page
+    assert "LC-B" in page
+
+
+def test_html_is_reproducible(org: Callable[..., Run], tmp_path: Path) -> None:
+    first, second = tmp_path / "a.html", tmp_path / "b.html"
+    org("report", "--format", "html", "-o", str(first), "--as-of", "2024-01-01")
+    org("report", "--format", "html", "-o", str(second), "--as-of", "2024-01-01")
+    assert first.read_text(encoding="utf-8").replace("a.html", "b.html") == second.read_text(
+        encoding="utf-8"
+    )
+
+
+def test_xlsx_has_a_sheet_per_view(org: Callable[..., Run], tmp_path: Path) -> None:
+    out = tmp_path / "r.xlsx"
+    org("report", "--format", "xlsx", "-o", str(out), "--from", "2020", "--to", "2021")
+    book = load_workbook(out)
+    assert book.sheetnames == ["Totals", "Targets", "By organisation", "Changes in the period"]
+    targets = list(book["Targets"].values)
+    assert targets[1][:4] == ("district-2030", 1, 2, 0.5)
+    names = [row[1] for row in book["By organisation"].values]
+    assert '\'=HYPERLINK("x")' in names
+
+
+def test_sample_reports_say_the_data_is_illustrative(ok: Callable[..., Run]) -> None:
+    ok("init", "--sample")
+    assert "ILLUSTRATIVE DATA" in ok("report").stdout
+    assert json.loads(ok("report", "--json").stdout)["illustrative"] is True
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (
+            ("--format", "pdf"),
+            "error: unknown format 'pdf': use table, tree, json, csv, md, html, xlsx",
+        ),
+        (("--from", "2020"), "error: a period view needs both --from and --to"),
+        (("--format", "xlsx"), "error: --format xlsx writes a file: give -o FILE.xlsx"),
+        (("--from", "2022", "--to", "2021"), "error: --from must be on or before --to"),
+        (("--under", "NOPE"), "error: unknown unit 'NOPE'"),
+    ],
+)
+def test_report_usage_errors(
+    org: Callable[..., Run], cli: Callable[..., Run], args: tuple[str, ...], message: str
+) -> None:
+    result = cli("report", *args)
+    assert result.stderr.strip() == message
+    assert result.exit_code in (1, 2)
