@@ -70,7 +70,7 @@ class Finding:
 
 
 @dataclass
-class _Request:
+class WriteRequest:
     """The events being built by one write, with the registry they are checked against."""
 
     events: list[Event]
@@ -274,7 +274,7 @@ class Tracker:
         code, name, kind_code = _code(code), _name(name), self.catalog.kind(kind).code
         parent_code = _code(parent) if parent else None
 
-        def build(req: _Request) -> None:
+        def build(req: WriteRequest) -> None:
             self._check_new_code(req.full, code)
             if parent_code is not None:
                 self._live(req, parent_code, on)
@@ -284,23 +284,23 @@ class Tracker:
                 )
             )
 
-        return self._write(build, dry_run, create=True)
+        return self.write(build, dry_run, create=True)
 
     def rename_unit(self, code: str, *, name: str, on: date, dry_run: bool) -> WriteResult:
         code, name = _code(code), _name(name)
 
-        def build(req: _Request) -> None:
+        def build(req: WriteRequest) -> None:
             unit = self._live(req, code, on)
             if unit.name == name:
                 raise NothingToChange(f"{code} is already named '{name}'")
             req.drafts.append(Draft(code, ev.RENAMED, on, {"name": name}))
 
-        return self._write(build, dry_run)
+        return self.write(build, dry_run)
 
     def move_unit(self, code: str, *, parent: str, on: date, dry_run: bool) -> WriteResult:
         code, parent_code = _code(code), _code(parent)
 
-        def build(req: _Request) -> None:
+        def build(req: WriteRequest) -> None:
             unit = self._live(req, code, on)
             self._live(req, parent_code, on)
             if parent_code == code or code in req.at(on).ancestors(parent_code):
@@ -312,7 +312,7 @@ class Tracker:
                 raise NothingToChange(f"{code} is already under {parent_code}")
             req.drafts.append(Draft(code, ev.MOVED, on, {"parent": parent_code}))
 
-        return self._write(build, dry_run)
+        return self.write(build, dry_run)
 
     def merge_units(
         self,
@@ -332,7 +332,7 @@ class Tracker:
             raise InvalidTransitionError(f"cannot merge {target} into itself")
         basis_text = _text(basis, "--basis")
 
-        def build(req: _Request) -> None:
+        def build(req: WriteRequest) -> None:
             units = [self._live(req, code, on, ending=True) for code in merged]
             if target in req.full.units or not (name or kind):
                 if name or kind:
@@ -348,7 +348,7 @@ class Tracker:
                     Draft(unit.code, ev.MERGED, on, {"into": target, "basis": basis_text})
                 )
 
-        return self._write(build, dry_run, create=False)
+        return self.write(build, dry_run, create=False)
 
     def split_unit(
         self,
@@ -371,7 +371,7 @@ class Tracker:
             raise UsageError("a split needs at least two successors (--into A --into B)")
         basis_text = _text(basis, "--basis")
 
-        def build(req: _Request) -> None:
+        def build(req: WriteRequest) -> None:
             unit = self._live(req, source, on, ending=True)
             missing = [t for t in targets if t not in req.full.units]
             if len(names) != len(missing) or (missing and not kind):
@@ -397,7 +397,7 @@ class Tracker:
             self._hand_over(req, [source], targets, on, adopt=False)
             req.drafts.append(Draft(source, ev.SPLIT, on, {"into": targets, "basis": basis_text}))
 
-        return self._write(build, dry_run, create=False)
+        return self.write(build, dry_run, create=False)
 
     def dissolve_unit(
         self, code: str, *, successor: str | None, basis: str | None, on: date, dry_run: bool
@@ -408,7 +408,7 @@ class Tracker:
             raise InvalidTransitionError(f"{source} cannot be its own successor")
         basis_text = _text(basis, "--basis")
 
-        def build(req: _Request) -> None:
+        def build(req: WriteRequest) -> None:
             self._live(req, source, on, ending=True)
             if heir is not None:
                 self._live(req, heir, on)
@@ -424,7 +424,7 @@ class Tracker:
                 Draft(source, ev.DISSOLVED, on, {"successor": heir, "basis": basis_text})
             )
 
-        return self._write(build, dry_run, create=False)
+        return self.write(build, dry_run, create=False)
 
     def set_stage(
         self,
@@ -451,7 +451,7 @@ class Tracker:
         }
         edition_code = self.catalog.edition(edition).code if edition else None
 
-        def build(req: _Request) -> None:
+        def build(req: WriteRequest) -> None:
             unit = self._live(req, code, on)
             problem = stage_change_problem(unit.stage, stage)
             if problem:
@@ -473,12 +473,12 @@ class Tracker:
                 )
             req.drafts.append(Draft(code, ev.STAGE, on, data))
 
-        return self._write(build, dry_run)
+        return self.write(build, dry_run)
 
     def set_edition(self, code: str, edition: str, *, on: date, dry_run: bool) -> WriteResult:
         code, edition_code = _code(code), self.catalog.edition(edition).code
 
-        def build(req: _Request) -> None:
+        def build(req: WriteRequest) -> None:
             unit = self._live(req, code, on)
             if unit.edition == edition_code:
                 raise NothingToChange(
@@ -487,7 +487,7 @@ class Tracker:
             self._check_edition(unit, edition_code, on)
             req.drafts.append(Draft(code, ev.EDITION, on, {"edition": edition_code}))
 
-        return self._write(build, dry_run)
+        return self.write(build, dry_run)
 
     def record_audit(
         self, code: str, *, kind: str, findings: int | None, on: date, dry_run: bool
@@ -498,11 +498,11 @@ class Tracker:
         if findings is not None:
             _check_count("--findings", findings)
 
-        def build(req: _Request) -> None:
+        def build(req: WriteRequest) -> None:
             self._live(req, code, on)
             req.drafts.append(Draft(code, ev.AUDIT, on, {"kind": kind, "findings": findings}))
 
-        return self._write(build, dry_run)
+        return self.write(build, dry_run)
 
     def set_procedures(
         self, code: str, counts: dict[str, int | None], *, on: date, dry_run: bool
@@ -516,13 +516,13 @@ class Tracker:
                 raise UsageError(f"unknown procedure category '{category}'")
             _check_count(f"--{category}", value)
 
-        def build(req: _Request) -> None:
+        def build(req: WriteRequest) -> None:
             unit = self._live(req, code, on)
             if all(unit.procedures[k] == v for k, v in given.items()):
                 raise NothingToChange(f"{code} already has these procedure counts")
             req.drafts.append(Draft(code, ev.PROCEDURES, on, dict(given)))
 
-        return self._write(build, dry_run)
+        return self.write(build, dry_run)
 
     def add_target(
         self,
@@ -563,7 +563,7 @@ class Tracker:
         if freeze_on is not None and target.successors != "freeze":
             raise UsageError("--freeze-on goes with --successors freeze")
 
-        def build(req: _Request) -> None:
+        def build(req: WriteRequest) -> None:
             if target.name in req.full.targets:
                 raise DuplicateUnitError(
                     f"target '{target.name}' already exists: remove it first "
@@ -574,17 +574,17 @@ class Tracker:
                     raise self._unknown(code, None, req.full)
             req.drafts.append(Draft("", ev.TARGET_SET, on, target.to_data()))
 
-        return self._write(build, dry_run, create=True)
+        return self.write(build, dry_run, create=True)
 
     def remove_target(self, name: str, *, on: date, dry_run: bool) -> WriteResult:
         wanted = name.strip().lower()
 
-        def build(req: _Request) -> None:
+        def build(req: WriteRequest) -> None:
             if wanted not in req.full.targets:
                 self.target(wanted)  # raises with the list of targets
             req.drafts.append(Draft("", ev.TARGET_REMOVED, on, {"name": wanted}))
 
-        return self._write(build, dry_run)
+        return self.write(build, dry_run)
 
     def _target_kinds(self, kinds: list[str]) -> list[str]:
         flat = [k.strip() for item in kinds for k in item.split(",") if k.strip()]
@@ -601,18 +601,18 @@ class Tracker:
         Undoing an undo restores what it cancelled.
         """
 
-        def build(req: _Request) -> None:
+        def build(req: WriteRequest) -> None:
             target = _find_changeset(req.changesets, req.full.reverted, ref)
             req.drafts.append(Draft("", ev.REVERTED, self.today, {"changeset": target.id}))
             req.undoes = target.id
 
-        return self._write(build, dry_run, what="undo")
+        return self.write(build, dry_run, what="undo")
 
     # ----------------------------------------------------------------- helpers
 
-    def _write(
+    def write(
         self,
-        build: Callable[[_Request], None],
+        build: Callable[[WriteRequest], None],
         dry_run: bool,
         what: str = "this change",
         *,
@@ -624,7 +624,7 @@ class Tracker:
             changesets = _parse(
                 Changeset.from_record, tx.snapshot.table("changesets"), "changeset", self.store
             )
-            request = _Request(events=events, changesets=changesets, full=fold(events))
+            request = WriteRequest(events=events, changesets=changesets, full=fold(events))
             try:
                 build(request)
             except NothingToChange as nothing:
@@ -647,7 +647,7 @@ class Tracker:
         self._snapshot, self._events = None, None
         return WriteResult(changeset, new_events, dry_run)
 
-    def _refuse_new_anomalies(self, req: _Request, new: list[Event], what: str) -> None:
+    def _refuse_new_anomalies(self, req: WriteRequest, new: list[Event], what: str) -> None:
         before = {a.key for a in req.full.anomalies}
         after = fold([*req.events, *new])
         added: list[Anomaly] = [
@@ -659,7 +659,7 @@ class Tracker:
                 f"{what} would leave the records inconsistent: {added[0].message}{more}"
             )
 
-    def _live(self, req: _Request, code: str, on: date, *, ending: bool = False) -> UnitState:
+    def _live(self, req: WriteRequest, code: str, on: date, *, ending: bool = False) -> UnitState:
         """The unit, which must exist on ``on``. Facts may be dated on the day a unit ends (they
         apply before its end); an ending may not."""
         registry = req.at(on)
@@ -682,7 +682,7 @@ class Tracker:
 
     def _found_successor(
         self,
-        req: _Request,
+        req: WriteRequest,
         code: str,
         name: str | None,
         kind: str | None,
@@ -701,7 +701,7 @@ class Tracker:
         )
 
     def _hand_over(
-        self, req: _Request, ending: list[str], successors: list[str], on: date, *, adopt: bool
+        self, req: WriteRequest, ending: list[str], successors: list[str], on: date, *, adopt: bool
     ) -> None:
         """Moves that keep the hierarchy whole when ``ending`` units end on ``on``.
 
