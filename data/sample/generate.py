@@ -19,7 +19,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from isotrack.catalog import load_catalog
+from isotrack.catalog import load_catalog, load_targets
 from isotrack.eventfile import write_event_file
 from isotrack.storage import Store
 from isotrack.tracker import Tracker
@@ -186,6 +186,9 @@ def generate(out: Path = OUT) -> int:
                     on=REORGANISATION,
                     dry_run=False,
                 )
+
+        # The Ministry's targets of April 2023, as `isotrack target install` adds them.
+        tracker("target install").install_targets(load_targets(None), None, dry_run=False)
 
         snapshot = store.load()
         events: list[dict[str, Any]] = snapshot.table("events")

@@ -192,7 +192,7 @@ def count(target: Target, registry: Registry, frozen: set[str] | None = None) ->
             if successors:
                 replaced.append(unit.code)
                 heirs.extend(successors)
-            else:
+            elif staged(unit):  # it was counted when it ended
                 dropped.append(unit.code)
         population = sorted(set(population) | set(heirs))
     population = [code for code in population if staged(units[code])]

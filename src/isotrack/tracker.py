@@ -524,7 +524,7 @@ class Tracker:
 
         return self.write(build, dry_run)
 
-    def add_target(
+    def make_target(
         self,
         name: str,
         *,
@@ -532,6 +532,7 @@ class Tracker:
         reach: str,
         share: float,
         deadline: date,
+        start: date,
         under: str | None = None,
         codes: list[str] | None = None,
         edition: str | None = None,
@@ -540,17 +541,15 @@ class Tracker:
         successors: str = "follow",
         freeze_on: date | None = None,
         source: str | None = None,
-        on: date,
-        dry_run: bool,
-    ) -> WriteResult:
-        """Add a target (see ``isotrack.coverage``)."""
+    ) -> Target:
+        """A validated target (see ``isotrack.coverage``); ``share`` is a fraction in (0, 1]."""
         target = Target(
             name=_target_name(name),
             kinds=tuple(self._target_kinds(kinds)),
             reach=_reach(reach),
             share=_share(share),
             deadline=deadline.isoformat(),
-            start=on.isoformat(),
+            start=start.isoformat(),
             under=_code(under) if under else None,
             codes=tuple(_distinct([_code(c) for c in codes or []])),
             edition=self.catalog.edition(edition).code if edition else None,
@@ -562,19 +561,67 @@ class Tracker:
         )
         if freeze_on is not None and target.successors != "freeze":
             raise UsageError("--freeze-on goes with --successors freeze")
+        return target
+
+    def add_targets(
+        self, targets: list[Target], *, dry_run: bool, skip_existing: bool = False
+    ) -> WriteResult:
+        """Add targets in one changeset, each dated on its start. With ``skip_existing``,
+        targets already there are left as they are (installing the catalog twice)."""
 
         def build(req: WriteRequest) -> None:
-            if target.name in req.full.targets:
-                raise DuplicateUnitError(
-                    f"target '{target.name}' already exists: remove it first "
-                    f"('isotrack target remove {target.name}')"
-                )
-            for code in [*target.codes, *([target.under] if target.under else [])]:
-                if code not in req.full.units:
-                    raise self._unknown(code, None, req.full)
-            req.drafts.append(Draft("", ev.TARGET_SET, on, target.to_data()))
+            for target in targets:
+                if target.name in req.full.targets:
+                    if skip_existing:
+                        continue
+                    raise DuplicateUnitError(
+                        f"target '{target.name}' already exists: remove it first "
+                        f"('isotrack target remove {target.name}')"
+                    )
+                for code in [*target.codes, *([target.under] if target.under else [])]:
+                    if code not in req.full.units:
+                        raise self._unknown(code, None, req.full)
+                on = date.fromisoformat(target.start)
+                req.drafts.append(Draft("", ev.TARGET_SET, on, target.to_data()))
+            if not req.drafts:
+                raise NothingToChange("already installed: " + ", ".join(t.name for t in targets))
 
         return self.write(build, dry_run, create=True)
+
+    def install_targets(
+        self, specs: dict[str, dict[str, Any]], names: list[str] | None, *, dry_run: bool
+    ) -> WriteResult:
+        """Add reference targets from a targets catalog (``data/targets.toml``)."""
+        wanted = names or list(specs)
+        unknown = [n for n in wanted if n not in specs]
+        if unknown:
+            raise IsotrackError(
+                f"not in the targets catalog: {', '.join(unknown)} (known: {', '.join(specs)})"
+            )
+        targets = []
+        for name in wanted:
+            spec = specs[name]
+            try:
+                targets.append(
+                    self.make_target(
+                        name,
+                        kinds=list(spec.get("kinds", [])) or ["all"],
+                        reach=str(spec["reach"]),
+                        share=float(spec.get("share", 100)) / 100,
+                        deadline=date.fromisoformat(str(spec["deadline"])),
+                        start=date.fromisoformat(str(spec["start"])),
+                        under=spec.get("under"),
+                        codes=list(spec.get("units", [])),
+                        edition=spec.get("edition"),
+                        no_consultant=bool(spec.get("no_consultant", False)),
+                        with_stage=spec.get("with_stage"),
+                        successors=str(spec.get("successors", "follow")),
+                        source=spec.get("source"),
+                    )
+                )
+            except (KeyError, ValueError, TypeError) as error:
+                raise IsotrackError(f"targets catalog, [{name}]: bad or missing {error}") from None
+        return self.add_targets(targets, dry_run=dry_run, skip_existing=True)
 
     def remove_target(self, name: str, *, on: date, dry_run: bool) -> WriteResult:
         wanted = name.strip().lower()

@@ -88,12 +88,14 @@ def add(
             --share 100 --by 2030 --successors follow --source "BQP conference 20/04/2023"
     """
     e = env(ctx)
-    result = e.tracker().add_target(
+    tracker = e.tracker()
+    target = tracker.make_target(
         name,
         kinds=kind,
         reach=reach,
         share=parse_share(share),
         deadline=e.date(by, what="--by", role="deadline"),
+        start=e.date(on, what="--on"),
         under=under,
         codes=units,
         edition=edition,
@@ -102,9 +104,8 @@ def add(
         successors=successors,
         freeze_on=e.date(freeze_on, what="--freeze-on") if freeze_on else None,
         source=source,
-        on=e.date(on, what="--on"),
-        dry_run=dry_run,
     )
+    result = tracker.add_targets([target], dry_run=dry_run)
     report_write(result, e)
 
 
@@ -126,37 +127,8 @@ def install(
     from isotrack.catalog import load_targets
 
     e = env(ctx)
-    catalog = load_targets(e.catalog().config_dir)
-    wanted = names or list(catalog)
-    unknown = [n for n in wanted if n not in catalog]
-    if unknown:
-        raise IsotrackError(
-            f"not in the targets catalog: {', '.join(unknown)} (known: {', '.join(catalog)})"
-        )
-    tracker = e.tracker()
-    present = {t.name for t in tracker.targets()}
-    for name in wanted:
-        if name in present:
-            echo(f"target {name} is already installed")
-            continue
-        spec = catalog[name]
-        result = tracker.add_target(
-            name,
-            kinds=list(spec.get("kinds", [])) or ["all"],
-            reach=str(spec["reach"]),
-            share=float(spec.get("share", 100)) / 100,
-            deadline=e.date(str(spec["deadline"]), what=f"{name} deadline", role="deadline"),
-            under=spec.get("under"),
-            codes=list(spec.get("units", [])),
-            edition=spec.get("edition"),
-            no_consultant=bool(spec.get("no_consultant", False)),
-            with_stage=spec.get("with_stage"),
-            successors=str(spec.get("successors", "follow")),
-            source=spec.get("source"),
-            on=e.date(str(spec.get("start", "today")), what=f"{name} start"),
-            dry_run=dry_run,
-        )
-        report_write(result, e)
+    specs = load_targets(e.catalog().config_dir)
+    report_write(e.tracker().install_targets(specs, names, dry_run=dry_run), e)
 
 
 @app.command("list")
