@@ -103,7 +103,7 @@ class Report:
     content_hash: str
     command: str
     illustrative: bool
-    meta: dict[str, Any] = field(default_factory=dict)
+    kind_labels: dict[str, str] = field(default_factory=dict)  # kind code -> label to print
 
 
 def build_report(
@@ -117,6 +117,7 @@ def build_report(
     content_hash: str,
     command: str,
     history_points: int = 0,
+    kind_labels: dict[str, str] | None = None,
 ) -> Report:
     """Everything a report shows, computed once."""
     registry = fold(events, as_of.isoformat())
@@ -138,6 +139,7 @@ def build_report(
         content_hash=content_hash,
         command=command,
         illustrative=illustrative,
+        kind_labels=kind_labels or {},
     )
 
 

@@ -142,7 +142,9 @@ def list_targets(ctx: typer.Context, json: Json = False) -> None:
     from isotrack.render.coverage import percent, population_text, requirement
 
     e = env(ctx)
-    targets = e.tracker().targets()
+    tracker = e.tracker()
+    targets = tracker.targets()
+    labels = {k.code: k.label(e.lang) for k in tracker.catalog.kinds.values()}
     if json:
         emit_json([target.to_data() for target in targets])
         return
@@ -154,7 +156,7 @@ def list_targets(ctx: typer.Context, json: Json = False) -> None:
     rows = [
         [
             t.name,
-            population_text(t, e.lang),
+            population_text(t, e.lang, labels),
             requirement(t, e.lang),
             percent(t.share),
             e.show_date(t.deadline),
@@ -193,13 +195,15 @@ def show(
     from isotrack.render.coverage import coverage_json
 
     e = env(ctx)
-    [coverage] = e.tracker().coverage(e.date(as_of, what="--as-of"), [name])
+    tracker = e.tracker()
+    [coverage] = tracker.coverage(e.date(as_of, what="--as-of"), [name])
     if json:
         emit_json(coverage_json(coverage, e.lang))
         return
     from isotrack.render.report import coverage_detail
 
-    for line in coverage_detail(coverage, e.lang):
+    labels = {k.code: k.label(e.lang) for k in tracker.catalog.kinds.values()}
+    for line in coverage_detail(coverage, e.lang, labels):
         echo(line)
 
 

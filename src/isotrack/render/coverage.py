@@ -78,12 +78,14 @@ def requirement(target: Target, lang: str) -> str:
     return text
 
 
-def population_text(target: Target, lang: str) -> str:
+def population_text(target: Target, lang: str, kind_labels: dict[str, str] | None = None) -> str:
+    """The population in words; ``kind_labels`` maps kind codes to labels in ``lang``."""
     vi = lang == "vi"
+    labels = kind_labels or {}
     if target.codes:
         what = ", ".join(target.codes)
     elif target.kinds:
-        what = ", ".join(target.kinds)
+        what = ", ".join(labels.get(k, k) for k in target.kinds)
     else:
         what = "mọi đơn vị" if vi else "all units"
     if target.under:

@@ -69,6 +69,7 @@ def chart_svg(report: Report, lang: str) -> str:
         axes.set_ylim(0, 105)
         axes.set_ylabel("%")
         axes.grid(True, linewidth=0.3)
+        axes.xaxis.set_major_locator(mdates.YearLocator())  # type: ignore[no-untyped-call]
         axes.xaxis.set_major_formatter(mdates.DateFormatter("%Y"))  # type: ignore[no-untyped-call]
         axes.set_title(t("report.chart", lang), fontsize=10)
         if report.targets:
@@ -157,15 +158,9 @@ def render_html(report: Report, lang: str) -> str:
         add(f"<div class='chart'>{chart_svg(report, lang)}</div>")
         for c in report.targets:
             add(f"<h3>{_e(c.target.name)}</h3>")
-            add(
-                f"<p>{_e(population_text(c.target, lang))}; {_e(requirement(c.target, lang))}."
-                + (
-                    f" {_e(t('target.source', lang))}: {_e(c.target.source)}."
-                    if c.target.source
-                    else ""
-                )
-                + "</p>"
-            )
+            population = population_text(c.target, lang, report.kind_labels)
+            source = f" {t('target.source', lang)}: {c.target.source}." if c.target.source else ""
+            add(f"<p>{_e(population)}; {_e(requirement(c.target, lang))}.{_e(source)}</p>")
             add(f"<p>{_e(successor_note(c, lang))}</p>")
             if c.missing:
                 add(f"<p>{_e(t('target.missing', lang))} ({len(c.missing)}):</p>")

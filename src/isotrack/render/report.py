@@ -47,12 +47,14 @@ def coverage_line(c: Coverage, lang: str) -> str:
     )
 
 
-def coverage_detail(c: Coverage, lang: str) -> Iterator[str]:
+def coverage_detail(
+    c: Coverage, lang: str, kind_labels: dict[str, str] | None = None
+) -> Iterator[str]:
     target = c.target
     yield f"{t('target.name', lang)}: {target.name}"
     if target.source:
         yield f"{t('target.source', lang)}: {target.source}"
-    yield f"{t('target.population_def', lang)}: {population_text(target, lang)}"
+    yield f"{t('target.population_def', lang)}: {population_text(target, lang, kind_labels)}"
     yield f"{t('target.requirement', lang)}: {requirement(target, lang)}"
     yield f"{t('report.as_of', lang)}: {day(c.as_of, lang)}"
     yield ""
