@@ -151,6 +151,9 @@ class Changeset:
     events: int
     undoes: str | None = None
     sample: bool = False  # written by the shipped sample: reports say the data is illustrative
+    # An event-file import: the changesets whose events it merged in (they keep their own ids,
+    # so undoing the import reverts them).
+    imports: tuple[str, ...] = ()
 
     def to_record(self) -> dict[str, Any]:
         record: dict[str, Any] = {
@@ -162,6 +165,8 @@ class Changeset:
         }
         if self.sample:
             record["sample"] = True
+        if self.imports:
+            record["imports"] = list(self.imports)
         return record
 
     @classmethod
@@ -180,6 +185,9 @@ class Changeset:
         undoes = record.get("undoes")
         if undoes is not None and not isinstance(undoes, str):
             raise ValueError("'undoes' is not text")
+        imports = record.get("imports") or []
+        if not isinstance(imports, list) or not all(isinstance(i, str) for i in imports):
+            raise ValueError("'imports' is not a list of changeset ids")
         return cls(
             id=record["id"],
             recorded=record.get("recorded", ""),
@@ -187,6 +195,7 @@ class Changeset:
             events=events,
             undoes=undoes,
             sample=bool(record.get("sample", False)),
+            imports=tuple(imports),
         )
 
 

@@ -71,14 +71,34 @@ class Finding:
 
 @dataclass
 class WriteRequest:
-    """The events being built by one write, with the registry they are checked against."""
+    """The events being built by one write, with the registry they are checked against.
+
+    ``build`` adds drafts (stamped into this write's changeset), or, for imports, ``kept``
+    events that are written as they are: ids, changesets and recorded times kept. ``imports``
+    names the changesets an event-file import brings in (undoing the import reverts them), and
+    ``after``, when ``build`` has already folded the history with the kept events (and added no
+    drafts), saves the write a second fold of a large import.
+    """
 
     events: list[Event]
     changesets: list[Changeset]
     full: Registry
     drafts: list[Draft] = field(default_factory=list)
     undoes: str | None = None
+    kept: list[Event] = field(default_factory=list)
+    kept_changesets: list[Changeset] = field(default_factory=list)
+    imports: list[str] = field(default_factory=list)
+    after: Registry | None = None
+    new_id: Callable[[], str] = ev.new_id
+    _changeset: str | None = None
     _at: dict[str, Registry] = field(default_factory=dict)
+
+    @property
+    def changeset(self) -> str:
+        """The id of the changeset this write records (drawn when first asked for)."""
+        if self._changeset is None:
+            self._changeset = self.new_id()
+        return self._changeset
 
     def at(self, on: date) -> Registry:
         """The registry at the end of ``on`` (folded once per date)."""
@@ -650,7 +670,9 @@ class Tracker:
 
         def build(req: WriteRequest) -> None:
             target = _find_changeset(req.changesets, req.full.reverted, ref)
-            req.drafts.append(Draft("", ev.REVERTED, self.today, {"changeset": target.id}))
+            # An event-file import merged other changesets, kept whole: undoing it reverts them.
+            for changeset in (target.id, *target.imports):
+                req.drafts.append(Draft("", ev.REVERTED, self.today, {"changeset": changeset}))
             req.undoes = target.id
 
         return self.write(build, dry_run, what="undo")
@@ -671,13 +693,15 @@ class Tracker:
             changesets = _parse(
                 Changeset.from_record, tx.snapshot.table("changesets"), "changeset", self.store
             )
-            request = WriteRequest(events=events, changesets=changesets, full=fold(events))
+            request = WriteRequest(
+                events=events, changesets=changesets, full=fold(events), new_id=self.new_id
+            )
             try:
                 build(request)
             except NothingToChange as nothing:
                 return WriteResult(None, [], dry_run, note=str(nothing))
-            changeset_id = self.new_id()
-            new_events = ev.stamp(
+            changeset_id = request.changeset
+            new_events = request.kept + ev.stamp(
                 request.drafts, changeset=changeset_id, recorded=self.now, ids=self.new_id
             )
             self._refuse_new_anomalies(request, new_events, what)
@@ -687,16 +711,19 @@ class Tracker:
                 command=self.command,
                 events=len(new_events),
                 undoes=request.undoes,
+                imports=tuple(request.imports),
             )
             if not dry_run:
                 tx.insert("events", [e.to_record() for e in new_events])
-                tx.insert("changesets", [changeset.to_record()])
+                kept = [c.to_record() for c in request.kept_changesets]
+                tx.insert("changesets", [changeset.to_record(), *kept])
         self._snapshot, self._events = None, None
         return WriteResult(changeset, new_events, dry_run)
 
     def _refuse_new_anomalies(self, req: WriteRequest, new: list[Event], what: str) -> None:
         before = {a.key for a in req.full.anomalies}
-        after = fold([*req.events, *new])
+        folded = req.after if req.after is not None and not req.drafts else None
+        after = folded if folded is not None else fold([*req.events, *new])
         added: list[Anomaly] = [
             a for a in after.anomalies if a.key not in before and a.severity == "error"
         ]
