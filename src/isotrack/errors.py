@@ -72,3 +72,27 @@ class DatabaseBusyError(DatabaseError):
 
 class CatalogError(IsotrackError):
     """A catalog file (kinds, editions) that cannot be read."""
+
+
+class ImportRowError(IsotrackError):
+    """Rows (or lines) of an imported file that cannot be imported, each with where it is and
+    what is wrong. Nothing is written when a file has any."""
+
+    def __init__(self, source: str, problems: list[tuple[str, str]], places: int, noun: str):
+        def count(n: int, word: str) -> str:
+            return f"{n} {word}" + ("" if n == 1 else "s")
+
+        head = (
+            f"{source}: nothing was imported: {count(len(problems), 'problem')} in "
+            f"{count(places, noun)}"
+        )
+        super().__init__("\n".join([head, *(f"  {where}: {what}" for where, what in problems)]))
+        self.source = source
+        self.problems = problems
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "source": self.source,
+            "imported": False,
+            "problems": [{"where": where, "message": what} for where, what in self.problems],
+        }

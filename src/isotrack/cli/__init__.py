@@ -11,7 +11,7 @@ import typer
 from typer.core import TyperGroup
 
 from isotrack import __version__
-from isotrack.cli import admin, qms, targets, units
+from isotrack.cli import admin, io, qms, targets, units
 from isotrack.cli.common import make_env
 from isotrack.cli.report import report
 from isotrack.errors import IsotrackError
@@ -145,6 +145,7 @@ app.add_typer(qms.app, name="qms")
 app.add_typer(qms.procedures_app, name="procedures")
 app.add_typer(targets.app, name="target")
 admin.register(app)
+io.register(app)
 app.command("check")(targets.check)
 app.command("report")(report)
 
