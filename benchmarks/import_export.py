@@ -1,0 +1,193 @@
+"""Import and export at scale: a 100,000-row snapshot and a 100,000-event file.
+
+Run: ``.venv/bin/python benchmarks/import_export.py [--rows N]``. Each step is a whole
+``isotrack`` process, as a user runs it (start-up included), timed with the median of
+``--repeat`` runs; the target is under 3 seconds for each 100,000-row import, in one write.
+Prints a table; asserts nothing (timings live here, not in the test suite).
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import orjson
+
+ISOTRACK = str(Path(sys.executable).with_name("isotrack"))
+STAGES = ("planned", "building", "applying", "announced")
+
+
+def snapshot_rows(count: int) -> list[list[str]]:
+    """A ministry, 10 regions, 100 provinces, then districts: a realistic tree, Vietnamese
+    names, day-first dates, every column filled the way a unit's report fills it."""
+    rows = [["BQP", "Bộ Quốc phòng", "ministry", "", "", "", "", "", "", "", ""]]
+    for i in range(1, count):
+        if i <= 10:
+            code, kind, parent = f"QK{i}", "military-region", "BQP"
+        elif i <= 110:
+            code, kind, parent = f"T{i}", "provincial-command", f"QK{(i - 11) % 10 + 1}"
+        else:
+            code, kind, parent = f"H{i}", "district-command", f"T{(i - 111) % 100 + 11}"
+        day = f"{(i % 28) + 1:02d}/{(i % 12) + 1:02d}/{2015 + i % 10}"
+        rows.append(
+            [
+                code,
+                f"Ban Chỉ huy quân sự đơn vị {i}",
+                kind,
+                parent,
+                STAGES[i % 4],
+                day,
+                "2015",
+                "không" if i % 3 else "Vinacontrol",
+                str(i % 7),
+                str(i % 40),
+                str(i % 2),
+            ]
+        )
+    return rows
+
+
+def write_snapshot(path: Path, rows: list[list[str]]) -> None:
+    with path.open("w", encoding="utf-8-sig", newline="") as out:
+        writer = csv.writer(out, delimiter=";")
+        writer.writerow(
+            [
+                "Mã đơn vị",
+                "Tên đơn vị",
+                "Loại",
+                "Đơn vị cấp trên",
+                "Giai đoạn",
+                "Ngày",
+                "Phiên bản",
+                "Tư vấn",
+                "TTHC",
+                "Nội bộ",
+                "Sản phẩm",
+            ]
+        )
+        writer.writerows(rows)
+
+
+def write_event_file(path: Path, events: int) -> None:
+    """``events`` events in 100 changesets: units founded, then their stage and procedures."""
+    units = events // 3
+    changesets = [f"{n:032x}" for n in range(1, 101)]
+    lines = [
+        orjson.dumps(
+            {
+                "record": "changeset",
+                "id": cs,
+                "recorded": f"2025-01-01T00:{n // 60:02d}:{n % 60:02d}.000000+00:00",
+                "command": "isotrack import office.csv",
+                "events": events // 100,
+                "undoes": None,
+            }
+        )
+        for n, cs in enumerate(changesets)
+    ]
+    count = 0
+    for i in range(units):
+        cs = changesets[i * 100 // units]
+        recorded = f"2025-01-01T00:00:00.{i:06d}+00:00"
+        parent = None if i == 0 else f"E{(i - 1) // 20}"
+        facts = [
+            (
+                "unit.founded",
+                "2015-01-01",
+                {"name": f"Đơn vị {i}", "kind": "district-command", "parent": parent},
+            ),
+            ("qms.stage", "2019-06-01", {"stage": STAGES[i % 4], "edition": "2015"}),
+            ("procedures.set", "2021-01-01", {"tthc": i % 7, "internal": i % 40}),
+        ]
+        for kind, on, data in facts:
+            count += 1
+            lines.append(
+                orjson.dumps(
+                    {
+                        "record": "event",
+                        "id": f"{count:032x}",
+                        "unit": f"E{i}",
+                        "type": kind,
+                        "on": on,
+                        "recorded": recorded,
+                        "changeset": cs,
+                        "data": data,
+                    }
+                )
+            )
+    path.write_bytes(b"\n".join(lines) + b"\n")
+
+
+def timed(run: Callable[[], object], repeat: int, setup: Callable[[], object] | None) -> float:
+    times = []
+    for _ in range(repeat):
+        if setup is not None:
+            setup()
+        start = time.perf_counter()
+        run()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def isotrack(db: Path, *args: str) -> str:
+    env = {
+        **os.environ,
+        "ISOTRACK_DB": str(db),
+        "ISOTRACK_LANG": "en",
+        "ISOTRACK_TODAY": "2026-11-22",
+    }
+    done = subprocess.run([ISOTRACK, *args], env=env, capture_output=True, text=True)
+    if done.returncode != 0:
+        raise SystemExit(f"isotrack {' '.join(args)} failed: {done.stderr}")
+    return done.stdout
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--rows", type=int, default=100_000)
+    parser.add_argument("--repeat", type=int, default=3)
+    options = parser.parse_args()
+    with tempfile.TemporaryDirectory() as folder:
+        work = Path(folder)
+        sheet, events, db = work / "units.csv", work / "office.jsonl", work / "db.json"
+        write_snapshot(sheet, snapshot_rows(options.rows))
+        write_event_file(events, options.rows)
+
+        def fresh() -> None:
+            db.unlink(missing_ok=True)
+
+        results: list[tuple[str, float, str]] = []
+        t = timed(lambda: isotrack(db, "import", str(sheet)), options.repeat, fresh)
+        written = orjson.loads(isotrack(db, "log", "--json"))[0]["events"]
+        results.append(
+            (
+                f"import {options.rows:,}-row snapshot into an empty db",
+                t,
+                f"{written:,} events, one write",
+            )
+        )
+        t = timed(lambda: isotrack(db, "import", str(sheet)), options.repeat, None)
+        results.append(("import the same snapshot again", t, "nothing to change"))
+        t = timed(lambda: isotrack(db, "export", str(work / "out.csv")), options.repeat, None)
+        results.append(("export the snapshot (csv)", t, ""))
+        t = timed(lambda: isotrack(db, "export", str(work / "out.jsonl")), options.repeat, None)
+        results.append(("export the events (jsonl)", t, f"{written:,} events"))
+        t = timed(lambda: isotrack(db, "import", str(events)), options.repeat, fresh)
+        results.append((f"import a {options.rows:,}-event file into an empty db", t, "one write"))
+        t = timed(lambda: isotrack(db, "import", str(events)), options.repeat, None)
+        results.append(("merge the same event file again", t, "all present"))
+        print(f"{'step':<52} {'seconds':>8}  note")
+        for name, seconds, note in results:
+            print(f"{name:<52} {seconds:8.2f}  {note}")
+
+
+if __name__ == "__main__":
+    main()
