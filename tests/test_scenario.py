@@ -178,3 +178,13 @@ def test_the_card_tells_the_units_story(ok: Callable[..., Run]) -> None:
     vi_card = ok("--lang", "vi", "unit", "show", "LC-PTKV1").stdout
     assert "sáp nhập từ LC-BT" in vi_card
     assert "14/06/2025" in vi_card
+
+
+def test_list_all_under_a_unit_includes_the_units_that_ended_there(ok: Callable[..., Run]) -> None:
+    build_scenario(ok)
+    ok("unit", "merge", *DISTRICTS, "--into", "LC-PTKV1", "--on", "14/06/2025")
+    args = ("unit", "list", "--under", "QK2-LAOCAI", "--as-of", "2025-07-01", "--json")
+    live = [u["code"] for u in json.loads(ok(*args).stdout)]
+    everything = [u["code"] for u in json.loads(ok(*args, "--all").stdout)]
+    assert live == ["QK2-LAOCAI", "LC-PTKV1"]
+    assert sorted(everything) == sorted([*live, *DISTRICTS])

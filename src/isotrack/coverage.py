@@ -208,34 +208,36 @@ def count(target: Target, registry: Registry, frozen: set[str] | None = None) ->
 
 
 def evaluate(
-    targets: Iterable[Target],
-    events: Iterable[Event],
-    as_of: date,
-    *,
-    history_points: int = 0,
+    targets: Iterable[Target], events: list[Event], as_of: date, *, history: bool = False
 ) -> list[Coverage]:
-    """Every target as of ``as_of``, with pace, projection and status, in one pass over events.
+    """Every target as of ``as_of``, with pace, projection and status."""
+    return evaluate_with_registry(targets, events, as_of, history=history)[0]
 
-    ``history_points`` > 0 also samples each target's share at that many dates (month ends from
-    the earliest start), for charts.
+
+def evaluate_with_registry(
+    targets: Iterable[Target], events: list[Event], as_of: date, *, history: bool = False
+) -> tuple[list[Coverage], Registry]:
+    """Every target as of ``as_of``, and the registry as of then, in one pass over the events.
+
+    With ``history``, each target's share is also sampled at every month end from its start,
+    for charts.
     """
     targets = list(targets)
-    if not targets:
-        return []
     day = as_of.isoformat()
-    year_before = one_year_before(as_of).isoformat()
-    wanted: set[str] = {day, year_before}
+    wanted: set[str] = {day}
+    if targets:
+        wanted.add(one_year_before(as_of).isoformat())
     for target in targets:
         if target.start <= day:
             wanted.add(target.start)
         if target.successors == "freeze":
             wanted.add(min(target.frozen_on, day))
-    samples = _month_ends(min(t.start for t in targets), as_of) if history_points else []
+    samples = _month_ends(min(t.start for t in targets), as_of) if history and targets else []
     wanted.update(samples)
-    dates = sorted(wanted)
     frozen: dict[str, set[str]] = {}
     counts: dict[tuple[str, str], Count] = {}
-    for when, registry in fold_series(events, list(dates)):
+    last: Registry | None = None
+    for when, registry in fold_series(events, list(sorted(wanted))):
         assert when is not None
         for target in targets:
             if target.successors == "freeze" and when == min(target.frozen_on, day):
@@ -243,11 +245,10 @@ def evaluate(
                 frozen[target.name] = {
                     u.code for u in registry.live() if _is_seed(target, u, registry, scope)
                 }
-        for target in targets:
             counts[(target.name, when)] = count(target, registry, frozen.get(target.name))
-    return [
-        _coverage(target, as_of, counts, samples if history_points else []) for target in targets
-    ]
+        last = registry  # the dates ascend and end with ``as_of``
+    assert last is not None
+    return [_coverage(target, as_of, counts, samples) for target in targets], last
 
 
 def one_year_before(day: date) -> date:

@@ -11,7 +11,8 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from typing import Any
+from operator import itemgetter
+from typing import Any, NamedTuple
 
 # Event types. Values are what is stored; never rename one that has been released.
 FOUNDED = "unit.founded"
@@ -45,6 +46,7 @@ TYPE_RANK = {
     TARGET_REMOVED: 4,
     REVERTED: 4,
 }
+_RANK_DIGIT = {kind: str(rank) for kind, rank in TYPE_RANK.items()}
 # Events that hold for every "as of" date: targets are questions asked of the whole history.
 TIMELESS = frozenset({TARGET_SET, TARGET_REMOVED})
 EVENT_TYPES = frozenset(TYPE_RANK)
@@ -62,9 +64,12 @@ def new_id() -> str:
     return uuid.uuid4().hex
 
 
-@dataclass(frozen=True, slots=True)
-class Event:
-    """One dated fact about one unit (``unit`` is empty for changeset-level events)."""
+class Event(NamedTuple):
+    """One dated fact about one unit (``unit`` is empty for changeset-level events).
+
+    A named tuple: the read path builds one per stored record, hundreds of thousands per
+    command, and a tuple is several times cheaper to make than a dataclass instance.
+    """
 
     id: str
     unit: str
@@ -72,19 +77,20 @@ class Event:
     on: str  # effective date, ISO
     recorded: str  # when it was entered, ISO timestamp (UTC)
     changeset: str
-    data: dict[str, Any] = field(default_factory=dict)
+    data: dict[str, Any] = {}  # noqa: RUF012 - never mutated: events are immutable facts
 
     @property
-    def sort_key(self) -> tuple[str, int, str, str]:
+    def sort_key(self) -> str:
         """Events apply in order of effective date, then type rank, then recorded time, then id.
 
         The key is a property of the event alone, so folding never depends on the order events
         were stored or merged in: a later-recorded event on the same date wins (a correction),
         and the id settles exact ties.
         """
-        return (self.on, TYPE_RANK.get(self.type, 2), self.recorded, self.id)
+        return sort_key(self)
 
     def to_record(self) -> dict[str, Any]:
+        """The stored form: every field, always (the fast reader relies on it)."""
         return {
             "id": self.id,
             "unit": self.unit,
@@ -121,6 +127,50 @@ class Event:
             changeset=record.get("changeset", ""),
             data=data,
         )
+
+
+def sort_key(event: Event) -> str:
+    """See ``Event.sort_key``: (date, rank, recorded, id) as one string, which sorts three times
+    faster than the tuple. Dates are always ten characters and ranks one digit; the NUL after
+    the recorded time makes the string order exactly the tuple order whatever its length."""
+    return f"{event.on}{_RANK_DIGIT.get(event.type, '2')}{event.recorded}\x00{event.id}"
+
+
+_FIELDS = itemgetter(*Event._fields)
+
+
+def events_from_records(records: list[dict[str, Any]]) -> list[Event]:
+    """Stored records as events, fast: one C-level pass when every record is well formed.
+
+    Raises ``ValueError`` naming the first bad record (1-based) otherwise.
+    """
+    make = tuple.__new__
+    try:
+        events = [make(Event, _FIELDS(record)) for record in records]
+    except (KeyError, TypeError):
+        events = []
+    if len(events) == len(records) and _well_typed(events):
+        return events
+    for number, record in enumerate(records, start=1):  # slow path: find what is wrong
+        try:
+            Event.from_record(record)
+        except ValueError as error:
+            raise ValueError(f"record {number}: {error}") from None
+    raise ValueError("a record has fields of the wrong type")  # pragma: no cover
+
+
+def _well_typed(events: list[Event]) -> bool:
+    """Every field of every event has its type (checked column by column, in C loops)."""
+    if not events:
+        return True
+    ids, units, types, ons, recorded, changesets, data = zip(*events, strict=True)
+    if any(
+        set(map(type, column)) != {str} for column in (ids, units, types, ons, recorded, changesets)
+    ):
+        return False
+    if set(map(type, data)) != {dict} or not all(ids) or set(map(len, ons)) != {10}:
+        return False
+    return all(_is_iso_date(on) for on in set(ons))
 
 
 def _is_iso_date(text: str) -> bool:

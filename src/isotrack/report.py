@@ -11,7 +11,7 @@ from datetime import date
 from typing import Any
 
 from isotrack import events as ev
-from isotrack.coverage import Coverage, Target, evaluate
+from isotrack.coverage import Coverage, Target, evaluate_with_registry
 from isotrack.events import PROCEDURE_CATEGORIES, STAGE_ORDER, Changeset, Event
 from isotrack.timeline import Registry, UnitState, fold
 
@@ -116,16 +116,15 @@ def build_report(
     period: tuple[date, date] | None,
     content_hash: str,
     command: str,
-    history_points: int = 0,
+    history: bool = False,
     kind_labels: dict[str, str] | None = None,
 ) -> Report:
     """Everything a report shows, computed once."""
-    registry = fold(events, as_of.isoformat())
-    scope = registry.subtree(under) if under else None
-    units = [u for u in registry.live() if scope is None or u.code in scope]
     if under:
         targets = [replace(t, under=under, codes=()) if not t.codes else t for t in targets]
-    coverage = evaluate(targets, events, as_of, history_points=history_points)
+    coverage, registry = evaluate_with_registry(targets, events, as_of, history=history)
+    scope = registry.subtree(under) if under else None
+    units = [u for u in registry.live() if scope is None or u.code in scope]
     reverted = registry.reverted
     illustrative = any(c.sample for c in changesets if c.id not in reverted)
     return Report(

@@ -8,7 +8,8 @@ reports them, and every write is refused if it would add one.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from bisect import bisect_right
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -30,6 +31,7 @@ from isotrack.events import (
     TARGET_SET,
     TIMELESS,
     Event,
+    sort_key,
 )
 
 ENDING_NAMES = {MERGED: "merged", SPLIT: "split", DISSOLVED: "dissolved"}
@@ -140,11 +142,12 @@ class Registry:
     def children(self, code: str) -> list[UnitState]:
         return [u for u in self.units.values() if u.alive and u.parent == code]
 
-    def subtree(self, code: str) -> set[str]:
-        """``code`` and every live unit below it."""
+    def subtree(self, code: str, *, include_ended: bool = False) -> set[str]:
+        """``code`` and every live unit below it; with ``include_ended``, also the units that
+        were below it when they ended."""
         below: dict[str, list[str]] = {}
         for unit in self.units.values():
-            if unit.alive and unit.parent:
+            if (include_ended or unit.alive) and unit.parent:
                 below.setdefault(unit.parent, []).append(unit.code)
         found, todo = {code}, [code]
         while todo:
@@ -201,20 +204,28 @@ def fold_series(
 
     The registries yielded share their units: use each before asking for the next.
     """
-    all_events = list(events)
+    all_events = events if isinstance(events, list) else list(events)
     reverted = reverted_changesets(all_events)
-    live_events = [e for e in all_events if e.type != REVERTED and e.changeset not in reverted]
-    live_events.sort(key=lambda e: e.sort_key)
     folder = _Folder()
-    for event in live_events:  # targets hold at every date: apply them first
-        if event.type in TIMELESS:
-            folder.apply(event)
-    dated = [e for e in live_events if e.type not in TIMELESS]
+    dated: list[Event] = []
+    timeless: list[Event] = []
+    for event in all_events:
+        kind = event.type
+        if kind == REVERTED or (reverted and event.changeset in reverted):
+            continue
+        (timeless if kind in TIMELESS else dated).append(event)
+    timeless.sort(key=sort_key)
+    for event in timeless:  # targets hold at every date: apply them first
+        folder.apply(event)
+    dated.sort(key=sort_key)
+    ons = [event.on for event in dated]
+    apply = folder.apply
     index = 0
     for as_of in dates:
-        while index < len(dated) and (as_of is None or dated[index].on <= as_of):
-            folder.apply(dated[index])
-            index += 1
+        stop = len(dated) if as_of is None else bisect_right(ons, as_of, lo=index)
+        for event in dated[index:stop]:
+            apply(event)
+        index = stop
         anomalies = [*folder.anomalies, *folder.finish()]
         yield (
             as_of,
@@ -265,37 +276,42 @@ class _Folder:
         return unit is not None and unit.alive
 
     def apply(self, event: Event) -> None:
-        if event.type == TARGET_SET:
-            self.targets[str(event.data.get("name"))] = dict(event.data)
-            return
-        if event.type == TARGET_REMOVED:
-            self.targets.pop(str(event.data.get("name")), None)
-            return
-        if event.type == FOUNDED:
-            self._found(event)
+        kind = event.type
+        handler = _HANDLERS.get(kind)
+        if kind in _UNIT_FREE:
+            handler(self, None, event)  # type: ignore[misc]
             return
         unit = self.units.get(event.unit)
+        if unit is None or unit.ended is not None:
+            self._misplaced(event, unit)
+            return
+        if handler is None:
+            self.flag(event, f"{event.unit}: unknown event type '{kind}'", "warning")
+            return
+        handler(self, unit, event)
+        unit.history.append(event)
+
+    def _misplaced(self, event: Event, unit: UnitState | None) -> None:
         what = event.type.split(".")[-1]
         if unit is None:
             self.flag(
                 event, f"{event.unit}: {what} on {event.on}, but the unit does not exist then"
             )
-            return
-        if unit.ended is not None:
+        else:
             self.flag(
                 event,
                 f"{event.unit}: {what} on {event.on}, after the unit {unit.end_reason} on "
                 f"{unit.ended}",
             )
-            return
-        handler = _HANDLERS.get(event.type)
-        if handler is None:
-            self.flag(event, f"{event.unit}: unknown event type '{event.type}'", "warning")
-            return
-        handler(self, unit, event)
-        unit.history.append(event)
 
-    def _found(self, event: Event) -> None:
+    def _target(self, _: None, event: Event) -> None:
+        name = str(event.data.get("name"))
+        if event.type == TARGET_SET:
+            self.targets[name] = dict(event.data)
+        else:
+            self.targets.pop(name, None)
+
+    def _found(self, _: None, event: Event) -> None:
         data = event.data
         if event.unit in self.units:
             self.flag(event, f"{event.unit}: founded again on {event.on} (code already used)")
@@ -396,14 +412,14 @@ class _Folder:
         unit.audits[kind] = {"on": event.on, "findings": event.data.get("findings")}
 
     def _procedures(self, unit: UnitState, event: Event) -> None:
-        for category in PROCEDURE_CATEGORIES:
-            if category not in event.data:
+        procedures = unit.procedures
+        for category, value in event.data.items():
+            if category not in procedures:
                 continue
-            value = event.data[category]
-            if not isinstance(value, int) or value < 0:
+            if type(value) is not int or value < 0:  # bool is not a count either
                 self.flag(event, f"{unit.code}: {category} count {value!r} on {event.on}")
                 continue
-            unit.procedures[category] = value
+            procedures[category] = value
         unit.procedures_since = event.on
 
     def finish(self) -> list[Anomaly]:
@@ -423,7 +439,11 @@ class _Folder:
         return found
 
 
-_HANDLERS = {
+_UNIT_FREE = frozenset({FOUNDED, TARGET_SET, TARGET_REMOVED})
+_HANDLERS: dict[str, Callable[[_Folder, Any, Event], None]] = {
+    FOUNDED: _Folder._found,
+    TARGET_SET: _Folder._target,
+    TARGET_REMOVED: _Folder._target,
     RENAMED: _Folder._rename,
     MOVED: _Folder._move,
     MERGED: _Folder._end,

@@ -130,6 +130,7 @@ class Tracker:
         self.new_id = id_factory
         self._snapshot: Snapshot | None = None
         self._events: list[Event] | None = None
+        self._registries: dict[str | None, Registry] = {}
 
     # ----------------------------------------------------------------- reading
 
@@ -141,9 +142,7 @@ class Tracker:
 
     def events(self) -> list[Event]:
         if self._events is None:
-            self._events = _parse(
-                Event.from_record, self.snapshot().table("events"), "event", self.store
-            )
+            self._events = _parse_events(self.snapshot().table("events"), self.store)
         return self._events
 
     def changesets(self) -> list[Changeset]:
@@ -152,8 +151,14 @@ class Tracker:
         )
 
     def registry(self, as_of: date | None) -> Registry:
-        """The organisation as it stood at the end of ``as_of`` (``None``: every event)."""
-        return fold(self.events(), as_of.isoformat() if as_of else None)
+        """The organisation as it stood at the end of ``as_of`` (``None``: every event).
+
+        Folded once per date per command: a command may ask several times.
+        """
+        key = as_of.isoformat() if as_of else None
+        if key not in self._registries:
+            self._registries[key] = fold(self.events(), key)
+        return self._registries[key]
 
     def unit(self, code: str, as_of: date) -> UnitState:
         """One unit as it stood on ``as_of`` (it may have ended by then)."""
@@ -185,7 +190,7 @@ class Tracker:
             root = _code(under)
             if root not in registry.units:
                 raise self._unknown(root, as_of, self.registry(None))
-            scope = registry.subtree(root)
+            scope = registry.subtree(root, include_ended=include_ended)
         found = [
             unit
             for unit in registry.units.values()
@@ -216,7 +221,9 @@ class Tracker:
 
     def targets(self) -> list[Target]:
         """The targets in force, by name."""
-        registry = self.registry(None)
+        # Targets do not depend on dates: fold only their events (and the undos).
+        relevant = [e for e in self.events() if e.type in ev.TIMELESS or e.type == ev.REVERTED]
+        registry = fold(relevant)
         return [Target.from_data(registry.targets[name]) for name in sorted(registry.targets)]
 
     def target(self, name: str) -> Target:
@@ -227,11 +234,11 @@ class Tracker:
         raise IsotrackError(f"unknown target '{name}'. Targets: {known}")
 
     def coverage(
-        self, as_of: date, names: list[str] | None = None, *, history_points: int = 0
+        self, as_of: date, names: list[str] | None = None, *, history: bool = False
     ) -> list[Coverage]:
         """Each target (or the named ones) evaluated as of a date."""
         chosen = [self.target(n) for n in names] if names else self.targets()
-        return evaluate(chosen, self.events(), as_of, history_points=history_points)
+        return evaluate(chosen, self.events(), as_of, history=history)
 
     def doctor(self) -> list[Finding]:
         """Integrity and data-quality findings over the whole history."""
@@ -689,7 +696,7 @@ class Tracker:
     ) -> WriteResult:
         """Run one write: ``create`` lets it make the database file if there is none."""
         with self.store.transaction(create=create) as tx:
-            events = _parse(Event.from_record, tx.snapshot.table("events"), "event", self.store)
+            events = _parse_events(tx.snapshot.table("events"), self.store)
             changesets = _parse(
                 Changeset.from_record, tx.snapshot.table("changesets"), "changeset", self.store
             )
@@ -717,7 +724,7 @@ class Tracker:
                 tx.insert("events", [e.to_record() for e in new_events])
                 kept = [c.to_record() for c in request.kept_changesets]
                 tx.insert("changesets", [changeset.to_record(), *kept])
-        self._snapshot, self._events = None, None
+        self._snapshot, self._events, self._registries = None, None, {}
         return WriteResult(changeset, new_events, dry_run)
 
     def _refuse_new_anomalies(self, req: WriteRequest, new: list[Event], what: str) -> None:
@@ -871,6 +878,13 @@ def _parse(
         except (ValueError, TypeError, KeyError) as error:
             raise corrupt(store.path, f"{what} record {number}: {error}") from None
     return parsed
+
+
+def _parse_events(records: list[dict[str, Any]], store: Store) -> list[Event]:
+    try:
+        return ev.events_from_records(records)
+    except ValueError as error:
+        raise corrupt(store.path, f"event {error}") from None
 
 
 def _mentions(event: Event, code: str) -> bool:

@@ -71,7 +71,7 @@ def report(
         period=period,
         content_hash=tracker.snapshot().content_hash,
         command=_again(e, day),
-        history_points=1 if fmt in ("html",) else 0,
+        history=fmt == "html",
         kind_labels={k.code: k.label(e.lang) for k in tracker.catalog.kinds.values()},
     )
     text: str

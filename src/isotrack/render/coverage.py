@@ -24,7 +24,7 @@ def successor_note(c: Coverage, lang: str) -> str:
             )
         parts = []
         if lineage.replaced:
-            heirs = ", ".join(lineage.successors)
+            heirs = short_list(lineage.successors)
             ended, counted = len(lineage.replaced), len(lineage.successors)
             if vi:
                 parts.append(
@@ -62,6 +62,12 @@ def successor_note(c: Coverage, lang: str) -> str:
         if vi
         else f"Units that ended leave the population: {len(lineage.dropped)} did."
     )
+
+
+def short_list(codes: tuple[str, ...] | list[str], limit: int = 12) -> str:
+    """Codes joined by commas, the list cut after ``limit`` with the number left out."""
+    shown = ", ".join(codes[:limit])
+    return shown + (f" … +{len(codes) - limit}" if len(codes) > limit else "")
 
 
 def requirement(target: Target, lang: str) -> str:

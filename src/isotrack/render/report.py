@@ -16,6 +16,7 @@ from isotrack.render.coverage import (
     percent,
     population_text,
     requirement,
+    short_list,
     successor_note,
 )
 from isotrack.render.terminal import plain_table
@@ -117,9 +118,8 @@ def dashboard(report: Report, lang: str) -> Iterator[str]:
         if c.count.lineage.replaced or c.count.lineage.dropped or c.count.lineage.kept:
             yield "    " + successor_note(c, lang)
         if c.missing:
-            shown = ", ".join(c.missing[:MISSING_SHOWN])
-            more = f" … +{len(c.missing) - MISSING_SHOWN}" if len(c.missing) > MISSING_SHOWN else ""
-            yield f"    {t('target.missing', lang)}: {shown}{more}"
+            shown = short_list(c.missing, MISSING_SHOWN)
+            yield f"    {t('target.missing', lang)}: {shown}"
     if report.period:
         yield ""
         yield from period_lines(report, lang)
