@@ -24,7 +24,10 @@ from isotrack.storage import Store
 from isotrack.tracker import Tracker
 
 FORMS = "(use 2025-06-14, 14/06/2025, 2030, today or -3m)"
-CORRUPT_END = "; restore a backup or move the file away to start a new database"
+CORRUPT_END = (
+    "; restore a backup ('isotrack db backups', 'isotrack db restore') or move the file away to "
+    "start a new database"
+)
 
 
 # --------------------------------------------------------------------------------------------

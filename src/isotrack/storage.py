@@ -17,8 +17,8 @@ from __future__ import annotations
 
 import gc
 import hashlib
-import itertools
 import os
+import shutil
 import sys
 import tempfile
 import time
@@ -58,7 +58,12 @@ TABLES = ("events", "changesets", "targets")
 
 META_TABLE = "_meta"
 _LOCK_POLL_SECONDS = 0.02
-_RECOVER_HINT = "restore a backup or move the file away to start a new database"
+_RECOVER_HINT = (
+    "restore a backup ('isotrack db backups', 'isotrack db restore') or move the file away to "
+    "start a new database"
+)
+DEFAULT_BACKUPS = 10
+BACKUP_SUFFIX = ".json"
 
 Document = dict[str, Any]
 """A raw database document: table name -> {doc id (str): record}."""
@@ -161,17 +166,27 @@ def _parse(path: Path, data: bytes) -> Document:
 
 
 def _check_tables(path: Path, doc: Document) -> None:
-    """Every table must be an object of {integer id: object}."""
+    """Every table must be an object of {integer id: object}.
+
+    The common case is checked with C-level passes (``map``); only a failure walks the table
+    in Python to name the bad record.
+    """
     for name, table in doc.items():
         if not isinstance(table, dict):
             raise corrupt(path, f"table {name!r} is not a JSON object")
+        if set(map(type, table.values())) <= {dict} and all(map(_is_doc_id, table)):
+            continue
         for doc_id, record in table.items():
             if not isinstance(record, dict):
                 raise corrupt(path, f"record {doc_id!r} of table {name!r} is not a JSON object")
-            if not (doc_id.isascii() and doc_id.isdigit()):
+            if not _is_doc_id(doc_id):
                 raise corrupt(
                     path, f"table {name!r} has a record id {doc_id!r} that is not a number"
                 )
+
+
+def _is_doc_id(doc_id: str) -> bool:
+    return doc_id.isascii() and doc_id.isdigit()
 
 
 def _schema_of(path: Path, doc: Document) -> int:
@@ -219,8 +234,8 @@ def _decode(path: Path, data: bytes) -> tuple[Snapshot, Document, bool]:
 
 def _records(table: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
     """A table's records in document-id order (the file's order, unless someone edited it)."""
-    ids = [int(doc_id) for doc_id in table]
-    if any(a >= b for a, b in itertools.pairwise(ids)):
+    ids = list(map(int, table))
+    if ids != sorted(ids):
         return [record for _, record in sorted(table.items(), key=lambda item: int(item[0]))]
     return list(table.values())
 
@@ -301,9 +316,12 @@ class Transaction:
 class Store:
     """One database file and the ways to read and change it."""
 
-    def __init__(self, path: Path, *, lock_timeout: float = 10.0) -> None:
+    def __init__(
+        self, path: Path, *, lock_timeout: float = 10.0, backups: int = DEFAULT_BACKUPS
+    ) -> None:
         self.path = Path(path)
         self.lock_timeout = lock_timeout
+        self.keep_backups = max(0, backups)
 
     def __repr__(self) -> str:
         return f"Store({str(self.path)!r})"
@@ -328,6 +346,51 @@ class Store:
 
     def exists(self) -> bool:
         return self.path.is_file()
+
+    # ---- backups
+
+    @property
+    def backup_dir(self) -> Path:
+        """Where the previous versions of the file are kept: ``<db>.backups/`` beside it."""
+        target = self._target
+        return target.with_name(target.name + ".backups")
+
+    def backups(self) -> list[Path]:
+        """The kept previous versions, newest first."""
+        try:
+            found = [p for p in self.backup_dir.iterdir() if p.name.endswith(BACKUP_SUFFIX)]
+        except OSError:
+            return []
+        return sorted(found, key=lambda p: p.name, reverse=True)
+
+    def _back_up(self, target: Path) -> None:
+        """Keep the file about to be replaced. A hard link costs nothing: the rename that
+        follows leaves the old contents to the link alone."""
+        if not self.keep_backups or not target.exists():
+            return
+        folder = self.backup_dir
+        folder.mkdir(mode=0o700, exist_ok=True)
+        stamp = time.strftime("%Y%m%dT%H%M%S", time.gmtime()) + f"-{time.time_ns() % 10**9:09d}"
+        backup = folder / f"{stamp}{BACKUP_SUFFIX}"
+        try:
+            os.link(target, backup)
+        except OSError:  # a file system without hard links
+            shutil.copy2(target, backup)
+            os.chmod(backup, 0o600)
+
+    def _prune_backups(self) -> None:
+        for old in self.backups()[self.keep_backups :]:
+            with suppress(OSError):
+                old.unlink()
+
+    def restore(self, backup: Path) -> None:
+        """Make ``backup`` the database again (the current file is backed up first)."""
+        data = backup.read_bytes() if backup.is_file() else None
+        if data is None:
+            raise DatabaseError(f"no backup at {backup}")
+        _decode(backup, data)  # refuse a damaged backup before touching anything
+        with self._lock():
+            self._write_bytes(data)
 
     # ---- reading
 
@@ -422,7 +485,9 @@ class Store:
 
     def _write(self, doc: Document) -> None:
         """Replace the file with ``doc``: temporary file, fsync, rename, fsync the directory."""
-        data = orjson.dumps(doc)
+        self._write_bytes(orjson.dumps(doc))
+
+    def _write_bytes(self, data: bytes) -> None:
         target = self._target
         try:
             fd, tmp_name = tempfile.mkstemp(
@@ -433,6 +498,7 @@ class Store:
                     tmp.write(data)
                     tmp.flush()
                     os.fsync(tmp.fileno())
+                self._back_up(target)
                 os.replace(tmp_name, target)
             except BaseException:
                 with suppress(OSError):
@@ -444,6 +510,7 @@ class Store:
                     os.fsync(dir_fd)
                 finally:
                     os.close(dir_fd)
+            self._prune_backups()
         except OSError as exc:
             raise DatabaseError(
                 f"cannot write the database {self.path}: {exc.strerror or exc}; nothing was changed"

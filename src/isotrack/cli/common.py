@@ -16,6 +16,7 @@ from isotrack.errors import UsageError
 
 if TYPE_CHECKING:
     from isotrack.catalog import Catalog
+    from isotrack.storage import Store
     from isotrack.tracker import Tracker, WriteResult
 
 DEFAULT_LOCK_TIMEOUT = 10.0
@@ -31,6 +32,7 @@ class Env:
     now: datetime
     argv: list[str]
     lock_timeout: float = DEFAULT_LOCK_TIMEOUT
+    backups: int = 10
 
     @property
     def command(self) -> str:
@@ -46,11 +48,15 @@ class Env:
 
         return load_catalog(Path(platformdirs.user_config_dir("isotrack")))
 
-    def tracker(self) -> Tracker:
+    def store(self) -> Store:
         from isotrack.storage import Store
+
+        return Store(self.db, lock_timeout=self.lock_timeout, backups=self.backups)
+
+    def tracker(self) -> Tracker:
         from isotrack.tracker import Tracker
 
-        store = Store(self.db, lock_timeout=self.lock_timeout)
+        store = self.store()
         return Tracker(store, self.catalog(), today=self.today, now=self.now, command=self.command)
 
     def date(self, text: str, *, what: str, role: str = "fact") -> date:
@@ -95,7 +101,20 @@ def make_env(db: Path | None, lang: str | None, argv: list[str]) -> Env:
             raise UsageError(
                 f"ISOTRACK_LOCK_TIMEOUT must be a number of seconds, got '{timeout_text}'"
             ) from None
-    return Env(db=db, lang=lang, today=today, now=now, argv=argv, lock_timeout=timeout)
+    backups_text = os.environ.get("ISOTRACK_BACKUPS", "10")
+    if not backups_text.isdigit():
+        raise UsageError(
+            f"ISOTRACK_BACKUPS must be a whole number of backups to keep, got '{backups_text}'"
+        )
+    return Env(
+        db=db,
+        lang=lang,
+        today=today,
+        now=now,
+        argv=argv,
+        lock_timeout=timeout,
+        backups=int(backups_text),
+    )
 
 
 def env(ctx: typer.Context) -> Env:

@@ -1,0 +1,88 @@
+"""Backups kept at every write, and `isotrack db restore`."""
+
+from __future__ import annotations
+
+import json
+import stat
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from conftest import Run, file_hash
+from isotrack.storage import Store
+
+
+def codes(ok: Callable[..., Run]) -> list[str]:
+    return [u["code"] for u in json.loads(ok("unit", "list", "--json").stdout)]
+
+
+def test_every_write_keeps_the_file_it_replaces(ok: Callable[..., Run], db_path: Path) -> None:
+    ok("init")
+    hashes = [file_hash(db_path)]
+    for code in ("A", "B", "C"):
+        ok("unit", "add", code, "--name", f"Đơn vị {code}", "--kind", "agency", "--on", "2020")
+        hashes.append(file_hash(db_path))
+    kept = Store(db_path).backups()
+    assert [file_hash(p) for p in kept] == hashes[-2::-1]  # newest first, current excluded
+    assert all(stat.S_IMODE(p.stat().st_mode) == 0o600 for p in kept)
+    assert stat.S_IMODE(kept[0].parent.stat().st_mode) == 0o700
+
+
+def test_restore_goes_back_and_can_be_undone(ok: Callable[..., Run], db_path: Path) -> None:
+    ok("init")
+    ok("unit", "add", "A", "--name", "Đơn vị A", "--kind", "agency", "--on", "2020")
+    ok("unit", "add", "B", "--name", "Đơn vị B", "--kind", "agency", "--on", "2020")
+    before_restore = file_hash(db_path)
+    out = ok("db", "restore").stdout
+    assert out.startswith(f"restored {db_path} from ")
+    assert codes(ok) == ["A"]
+    ok("db", "restore")  # the newest backup is now the file the restore replaced
+    assert file_hash(db_path) == before_restore
+    assert codes(ok) == ["A", "B"]
+
+
+def test_only_the_last_n_are_kept(
+    ok: Callable[..., Run], db_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ISOTRACK_BACKUPS", "2")
+    ok("init")
+    for code in ("A", "B", "C", "D"):
+        ok("unit", "add", code, "--name", f"Đơn vị {code}", "--kind", "agency", "--on", "2020")
+    listed = json.loads(ok("db", "backups", "--json").stdout)
+    assert [row["number"] for row in listed] == [1, 2]
+
+
+def test_restore_errors(
+    ok: Callable[..., Run], cli: Callable[..., Run], db_path: Path, tmp_path: Path
+) -> None:
+    ok("init")
+    ok("unit", "add", "A", "--name", "Đơn vị A", "--kind", "agency", "--on", "2020")
+    before = file_hash(db_path)
+    result = cli("db", "restore", "7")
+    assert (result.exit_code, result.stderr.strip()) == (
+        1,
+        "error: no backup number 7: there are 1 (see 'isotrack db backups')",
+    )
+    damaged = tmp_path / "damaged.json"
+    damaged.write_text("{not json", encoding="utf-8")
+    result = cli("db", "restore", str(damaged))
+    assert result.exit_code == 1
+    assert result.stderr.startswith(f"error: the database {damaged} is damaged")
+    result = cli("db", "restore", str(tmp_path / "missing.json"))
+    assert result.stderr.strip() == f"error: no backup at {tmp_path / 'missing.json'}"
+    assert file_hash(db_path) == before
+
+
+def test_a_damaged_database_points_to_the_backups(
+    ok: Callable[..., Run], cli: Callable[..., Run], db_path: Path
+) -> None:
+    ok("init")
+    ok("unit", "add", "A", "--name", "Đơn vị A", "--kind", "agency", "--on", "2020")
+    db_path.write_bytes(db_path.read_bytes()[:40])  # torn by something other than isotrack
+    result = cli("unit", "list")
+    assert result.exit_code == 1
+    assert "isotrack db restore" in result.stderr
+    ok("db", "restore")
+    # The newest backup is the file "unit add A" replaced: the damage came after isotrack.
+    assert codes(ok) == []
