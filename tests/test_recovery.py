@@ -86,3 +86,55 @@ def test_a_damaged_database_points_to_the_backups(
     ok("db", "restore")
     # The newest backup is the file "unit add A" replaced: the damage came after isotrack.
     assert codes(ok) == []
+
+
+def test_doctor_fix_repairs_records_without_guessing(
+    ok: Callable[..., Run], cli: Callable[..., Run], db_path: Path
+) -> None:
+    ok("init")
+    ok("unit", "add", "A", "--name", "Đơn vị A", "--kind", "agency", "--on", "2020")
+    ok("procedures", "set", "A", "--internal", "4", "--on", "2021")
+    store = Store(db_path)
+    with store.transaction() as tx:  # damage of the kind hand-merged files have
+        first_event = dict(tx.snapshot.table("events")[0])
+        lost = tx.snapshot.table("changesets")[1]["id"]
+        miscounted = dict(tx.snapshot.table("changesets")[0])
+        tx.insert("events", [first_event])  # stored twice
+        tx.delete("changesets", "id", lost)  # record missing
+        tx.delete("changesets", "id", miscounted["id"])
+        tx.insert("changesets", [{**miscounted, "events": 9}])  # wrong count
+    db_path.chmod(0o644)
+
+    found = json.loads(cli("doctor", "--json").stdout)
+    messages = [f["message"] for f in found["findings"]]
+    assert f"event {first_event['id']} is stored 2 times: kept once" in messages
+    assert any(m.startswith(f"changeset {lost[:8]} has 1 events but no record") for m in messages)
+    assert any(m.startswith(f"changeset {miscounted['id'][:8]} says 9 events") for m in messages)
+    assert any("can be read by others" in m for m in messages)
+
+    before = file_hash(db_path)
+    preview = ok("doctor", "--fix", "--dry-run").stdout
+    assert "would fix: event" in preview
+    assert file_hash(db_path) == before
+
+    fixed = ok("doctor", "--fix").stdout
+    assert fixed.strip().endswith("0 error(s), 0 warning(s)")
+    assert stat.S_IMODE(db_path.stat().st_mode) == 0o600
+    ids = [e["id"] for e in store.load().table("events")]
+    assert len(ids) == len(set(ids)) == 2
+    log = json.loads(ok("log", "--json").stdout)
+    assert {row["id"] for row in log} >= {lost, miscounted["id"]}
+    assert next(r for r in log if r["id"] == miscounted["id"])["events"] == 1
+
+
+def test_doctor_cannot_fix_two_events_sharing_an_id(
+    ok: Callable[..., Run], cli: Callable[..., Run], db_path: Path
+) -> None:
+    ok("init")
+    ok("unit", "add", "A", "--name", "Đơn vị A", "--kind", "agency", "--on", "2020")
+    with Store(db_path).transaction() as tx:
+        event = dict(tx.snapshot.table("events")[0])
+        tx.insert("events", [{**event, "on": "2019-01-01"}])
+    result = cli("doctor", "--fix")
+    assert result.exit_code == 1
+    assert f"error: 2 different events share the id {event['id']}" in result.stdout

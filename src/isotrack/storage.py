@@ -383,6 +383,23 @@ class Store:
             with suppress(OSError):
                 old.unlink()
 
+    def loose_files(self) -> list[Path]:
+        """The database's files that others than the owner may read or write."""
+        candidates = [self._target, self.lock_path, self.backup_dir, *self.backups()]
+        loose = []
+        for path in candidates:
+            with suppress(OSError):
+                if path.exists() and path.stat().st_mode & 0o077:
+                    loose.append(path)
+        return loose
+
+    def tighten(self) -> list[Path]:
+        """Make the database's files owner-only again; returns those changed."""
+        changed = self.loose_files()
+        for path in changed:
+            os.chmod(path, 0o700 if path.is_dir() else 0o600)
+        return changed
+
     def restore(self, backup: Path) -> None:
         """Make ``backup`` the database again (the current file is backed up first)."""
         data = backup.read_bytes() if backup.is_file() else None

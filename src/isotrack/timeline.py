@@ -205,6 +205,9 @@ def fold_series(
     The registries yielded share their units: use each before asking for the next.
     """
     all_events = events if isinstance(events, list) else list(events)
+    if len({e.id for e in all_events}) != len(all_events):
+        # An event is its id: one stored twice (a hand-merged file) counts once.
+        all_events = list({e.id: e for e in reversed(all_events)}.values())[::-1]
     reverted = reverted_changesets(all_events)
     folder = _Folder()
     dated: list[Event] = []

@@ -253,6 +253,11 @@ class Tracker:
                         f"{unit.code}: kind '{unit.kind}' is not in the catalog",
                     )
                 )
+        findings += [finding for finding, _ in self._record_problems()]
+        for path in self.store.loose_files():
+            findings.append(
+                Finding("warning", "", f"{path} can be read by others than its owner (--fix)")
+            )
         live = {u.code: u.name for u in registry.live()}
         for first, second in near_duplicates(live):
             findings.append(
@@ -264,6 +269,87 @@ class Tracker:
                 )
             )
         return findings
+
+    def repair(self, *, dry_run: bool) -> list[str]:
+        """Fix what ``doctor`` finds that can be fixed without guessing; say what was done.
+
+        Events stored twice (same id, same content) are kept once; changesets whose record is
+        missing get one; changeset records whose event count is wrong are corrected; files
+        others could read are made owner-only. Nothing about units is ever guessed.
+        """
+        done: list[str] = []
+        fixable = [finding.message for finding, fix in self._record_problems() if fix]
+        if fixable and dry_run:
+            done += [f"would fix: {message}" for message in fixable]
+        elif fixable:
+            with self.store.transaction(create=False) as tx:
+                self._snapshot, self._events = tx.snapshot, None  # re-read under the lock
+                for finding, fix in self._record_problems():
+                    if fix is not None:
+                        fix(tx)
+                        done.append(finding.message)
+        if dry_run:
+            done += [f"would make owner-only: {path}" for path in self.store.loose_files()]
+        else:
+            done += [f"made owner-only: {path}" for path in self.store.tighten()]
+        self._snapshot, self._events, self._registries = None, None, {}
+        return done
+
+    def _record_problems(self) -> list[tuple[Finding, Callable[[Any], None] | None]]:
+        """Problems in the stored records themselves, each with its fix when there is one."""
+        records = self.snapshot().table("events")
+        changesets = self.changesets()
+        problems: list[tuple[Finding, Callable[[Any], None] | None]] = []
+        by_id: dict[str, list[dict[str, Any]]] = {}
+        for record in records:
+            by_id.setdefault(record["id"], []).append(record)
+        for event_id, copies in by_id.items():
+            if len(copies) < 2:
+                continue
+            if all(copy == copies[0] for copy in copies):
+
+                def keep_one(tx: Any, event_id: str = event_id, record: Any = copies[0]) -> None:
+                    tx.delete("events", "id", event_id)
+                    tx.insert("events", [dict(record)])
+
+                message = f"event {event_id} is stored {len(copies)} times: kept once"
+                problems.append((Finding("warning", copies[0].get("unit", ""), message), keep_one))
+            else:
+                message = f"{len(copies)} different events share the id {event_id}"
+                problems.append((Finding("error", copies[0].get("unit", ""), message), None))
+        counts: dict[str, int] = {}
+        first_seen: dict[str, str] = {}
+        for event in {e.id: e for e in self.events()}.values():  # one stored twice counts once
+            counts[event.changeset] = counts.get(event.changeset, 0) + 1
+            first_seen.setdefault(event.changeset, event.recorded)
+        known = {c.id: c for c in changesets}
+        for changeset_id, number in counts.items():
+            stored = known.get(changeset_id)
+            if stored is None:
+                recovered = Changeset(
+                    changeset_id,
+                    first_seen[changeset_id],
+                    "(record recovered by isotrack doctor --fix)",
+                    number,
+                )
+
+                def add(tx: Any, recovered: Changeset = recovered) -> None:
+                    tx.insert("changesets", [recovered.to_record()])
+
+                message = f"changeset {changeset_id[:8]} has {number} events but no record: added"
+                problems.append((Finding("warning", "", message), add))
+            elif stored.events != number and not stored.imports:
+
+                def recount(tx: Any, stored: Changeset = stored, number: int = number) -> None:
+                    tx.delete("changesets", "id", stored.id)
+                    tx.insert("changesets", [{**stored.to_record(), "events": number}])
+
+                message = (
+                    f"changeset {changeset_id[:8]} says {stored.events} events but has "
+                    f"{number}: corrected"
+                )
+                problems.append((Finding("warning", "", message), recount))
+        return problems
 
     # ----------------------------------------------------------------- writing
 

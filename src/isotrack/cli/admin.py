@@ -95,16 +95,31 @@ def undo(
 
 def doctor(
     ctx: typer.Context,
+    fix: Annotated[
+        bool, typer.Option("--fix", help="Fix what can be fixed without guessing, then check.")
+    ] = False,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="With --fix: say what it would fix.")
+    ] = False,
     json: Annotated[bool, typer.Option("--json", help=JSON_HELP)] = False,
 ) -> None:
     """Check integrity and data quality; exit 1 if any error is found.
 
+    --fix keeps events stored twice once, restores missing changeset records, corrects
+    event counts and makes the files owner-only; it never guesses about units.
+
     \b
     Example:
         isotrack doctor --json
+        isotrack doctor --fix
     """
     e = env(ctx)
-    findings = e.tracker().doctor()
+    tracker = e.tracker()
+    fixed = tracker.repair(dry_run=dry_run) if fix else []
+    if fixed and not json:
+        for line in fixed:
+            echo(f"fixed: {line}" if not dry_run else line)
+    findings = tracker.doctor()
     errors = sum(1 for f in findings if f.severity == "error")
     if json:
         emit_json(
@@ -112,6 +127,7 @@ def doctor(
                 "errors": errors,
                 "warnings": len(findings) - errors,
                 "findings": [f.to_json() for f in findings],
+                "fixed": fixed,
             }
         )
     else:
