@@ -162,8 +162,10 @@ def test_anomalies_already_recorded_do_not_block_other_writes(org: Org) -> None:
         changeset="c" * 32,
         data={"stage": "planned"},
     )
+    ghost_changeset = ev.Changeset("c" * 32, ghost.recorded, "elsewhere", 1)
     with org.store.transaction() as tx:  # as an imported event file might bring it
         tx.insert("events", [ghost.to_record()])
+        tx.insert("changesets", [ghost_changeset.to_record()])
     message = "GHOST: stage on 2012-01-01, but the unit does not exist then"
     assert [(f.severity, f.message) for f in org().doctor()] == [("error", message)]
 

@@ -79,8 +79,9 @@ def list_units(
     """
     e = env(ctx)
     tracker = e.tracker()
+    when = e.date(as_of, what="--as-of")
     found = tracker.list_units(
-        e.date(as_of, what="--as-of"),
+        when,
         kind=kind,
         under=under,
         stage=stage,
@@ -105,10 +106,8 @@ def list_units(
     ]
     for line in plain_table(headers, list(unit_rows(found, tracker.catalog, e.lang, depth))):
         echo(line)
-    echo(
-        f"{len(found)} {t('list.count', e.lang)}, {t('card.as_of', e.lang)} "
-        f"{e.show_date(e.date(as_of, what='--as-of').isoformat())}"
-    )
+    noun = "unit" if len(found) == 1 and e.lang != "vi" else t("list.count", e.lang)
+    echo(f"{len(found)} {noun}, {t('card.as_of', e.lang)} {e.show_date(when.isoformat())}")
 
 
 @app.command("show")

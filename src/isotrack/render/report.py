@@ -22,7 +22,7 @@ from isotrack.render.coverage import (
 from isotrack.render.terminal import plain_table
 from isotrack.report import Report
 
-MISSING_SHOWN = 30
+MISSING_SHOWN = 12
 
 
 def day(iso_text: str | None, lang: str) -> str:
