@@ -188,3 +188,11 @@ def test_list_all_under_a_unit_includes_the_units_that_ended_there(ok: Callable[
     everything = [u["code"] for u in json.loads(ok(*args, "--all").stdout)]
     assert live == ["QK2-LAOCAI", "LC-PTKV1"]
     assert sorted(everything) == sorted([*live, *DISTRICTS])
+
+
+def test_log_as_of_shows_what_had_been_recorded_by_then(ok: Callable[..., Run]) -> None:
+    build_scenario(ok)
+    rows = json.loads(ok("log", "--json", "--limit", "100").stdout)
+    day = rows[0]["recorded"][:10]
+    assert json.loads(ok("log", "--json", "--limit", "100", "--as-of", day).stdout) == rows
+    assert json.loads(ok("log", "--json", "--as-of", "2000-01-01").stdout) == []

@@ -202,8 +202,11 @@ class Tracker:
         ]
         return sorted(found, key=self._unit_order(registry))
 
-    def log(self, code: str | None = None, limit: int | None = None) -> list[dict[str, Any]]:
-        """Changesets, newest first, with who undid them; only those touching ``code`` if given."""
+    def log(
+        self, code: str | None = None, limit: int | None = None, recorded_by: date | None = None
+    ) -> list[dict[str, Any]]:
+        """Changesets, newest first, with who undid them; only those touching ``code`` if given,
+        and only those recorded by the end of ``recorded_by`` (UTC) if given."""
         reverted = fold([e for e in self.events() if e.type == ev.REVERTED]).reverted
         touching: set[str] | None = None
         if code is not None:
@@ -214,7 +217,8 @@ class Tracker:
         rows = [
             {**cs.to_record(), "undone_by": reverted.get(cs.id)}
             for cs in self.changesets()
-            if touching is None or cs.id in touching
+            if (touching is None or cs.id in touching)
+            and (recorded_by is None or cs.recorded[:10] <= recorded_by.isoformat())
         ]
         rows.sort(key=lambda row: (row["recorded"], row["id"]), reverse=True)
         return rows[:limit] if limit is not None else rows

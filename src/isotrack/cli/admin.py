@@ -42,6 +42,10 @@ def log(
     ctx: typer.Context,
     code: Annotated[str | None, typer.Argument(help="Only changesets touching this unit.")] = None,
     limit: Annotated[int, typer.Option("--limit", min=1, help="At most this many.")] = 20,
+    as_of: Annotated[
+        str | None,
+        typer.Option("--as-of", help="Only changesets recorded by the end of this date."),
+    ] = None,
     json: Annotated[bool, typer.Option("--json", help=JSON_HELP)] = False,
 ) -> None:
     """List changesets, newest first.
@@ -51,7 +55,8 @@ def log(
         isotrack log QK2-LAOCAI --limit 5
     """
     e = env(ctx)
-    rows = e.tracker().log(code, limit)
+    until = e.date(as_of, what="--as-of") if as_of else None
+    rows = e.tracker().log(code, limit, recorded_by=until)
     if json:
         emit_json(rows)
         return
