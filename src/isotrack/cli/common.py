@@ -8,7 +8,7 @@ import sys
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -157,3 +157,9 @@ ON_HELP = "Effective date: 2025-06-14, 14/06/2025, 2025, today, -3m (default: to
 AS_OF_HELP = "Show the organisation as it stood on this date (default: today)."
 DRY_RUN_HELP = "Show what would be recorded, and record nothing."
 JSON_HELP = "Print JSON (sorted keys, ISO dates) instead of text."
+
+On = Annotated[str, typer.Option("--on", help=ON_HELP)]
+AsOf = Annotated[str, typer.Option("--as-of", help=AS_OF_HELP)]
+DryRun = Annotated[bool, typer.Option("--dry-run", help=DRY_RUN_HELP)]
+Json = Annotated[bool, typer.Option("--json", help=JSON_HELP)]
+Code = Annotated[str, typer.Argument(help="The unit's code.")]

@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from isotrack.cli.common import DRY_RUN_HELP, ON_HELP, env, report_write
+from isotrack.cli.common import Code, DryRun, On, env, report_write
 
 app = typer.Typer(
     help="Record QMS stages, edition transitions and audits.",
@@ -16,10 +16,6 @@ app = typer.Typer(
 procedures_app = typer.Typer(
     help="Record procedure counts.", rich_markup_mode=None, no_args_is_help=True
 )
-
-On = Annotated[str, typer.Option("--on", help=ON_HELP)]
-DryRun = Annotated[bool, typer.Option("--dry-run", help=DRY_RUN_HELP)]
-Code = Annotated[str, typer.Argument(help="The unit's code.")]
 
 
 @app.command("stage")

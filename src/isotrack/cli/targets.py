@@ -7,11 +7,11 @@ from typing import Annotated
 import typer
 
 from isotrack.cli.common import (
-    AS_OF_HELP,
-    DRY_RUN_HELP,
-    JSON_HELP,
-    ON_HELP,
+    AsOf,
+    DryRun,
     Env,
+    Json,
+    On,
     echo,
     emit_json,
     env,
@@ -22,11 +22,6 @@ from isotrack.errors import IsotrackError
 app = typer.Typer(
     help="Add, list, show and remove targets.", rich_markup_mode=None, no_args_is_help=True
 )
-
-On = Annotated[str, typer.Option("--on", help=ON_HELP)]
-AsOf = Annotated[str, typer.Option("--as-of", help=AS_OF_HELP)]
-DryRun = Annotated[bool, typer.Option("--dry-run", help=DRY_RUN_HELP)]
-Json = Annotated[bool, typer.Option("--json", help=JSON_HELP)]
 
 
 def parse_share(text: str) -> float:

@@ -7,10 +7,10 @@ from typing import Annotated
 import typer
 
 from isotrack.cli.common import (
-    AS_OF_HELP,
-    DRY_RUN_HELP,
-    JSON_HELP,
-    ON_HELP,
+    AsOf,
+    DryRun,
+    Json,
+    On,
     echo,
     emit_json,
     env,
@@ -21,10 +21,6 @@ app = typer.Typer(
     help="Add, list, show and reorganise units.", rich_markup_mode=None, no_args_is_help=True
 )
 
-On = Annotated[str, typer.Option("--on", help=ON_HELP)]
-AsOf = Annotated[str, typer.Option("--as-of", help=AS_OF_HELP)]
-DryRun = Annotated[bool, typer.Option("--dry-run", help=DRY_RUN_HELP)]
-Json = Annotated[bool, typer.Option("--json", help=JSON_HELP)]
 Basis = Annotated[str | None, typer.Option("--basis", help="Legal basis, e.g. 2786/QĐ-BQP.")]
 
 

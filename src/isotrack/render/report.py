@@ -23,6 +23,19 @@ from isotrack.render.terminal import plain_table
 from isotrack.report import Report
 
 MISSING_SHOWN = 12
+# The columns of a targets table, as label keys (Markdown and XLSX; XLSX adds two).
+TARGET_COLUMNS = (
+    "target.name",
+    "target.covered",
+    "target.population",
+    "target.share",
+    "target.required",
+    "target.deadline",
+    "col.status",
+    "target.pace_needed",
+    "target.pace_observed",
+    "target.projected",
+)
 
 
 def day(iso_text: str | None, lang: str) -> str:
@@ -278,25 +291,7 @@ def markdown(report: Report, lang: str) -> str:
     lines += [f"| {t('proc.' + k, lang)} | {v} |" for k, v in totals.procedures.items()]
     lines += ["", f"## {t('report.targets', lang)}", ""]
     if report.targets:
-        lines.append(
-            "| "
-            + " | ".join(
-                t(k, lang)
-                for k in (
-                    "target.name",
-                    "target.covered",
-                    "target.population",
-                    "target.share",
-                    "target.required",
-                    "target.deadline",
-                    "col.status",
-                    "target.pace_needed",
-                    "target.pace_observed",
-                    "target.projected",
-                )
-            )
-            + " |"
-        )
+        lines.append("| " + " | ".join(t(k, lang) for k in TARGET_COLUMNS) + " |")
         lines.append("|---|---:|---:|---:|---:|---|---|---:|---:|---|")
         for c in report.targets:
             needed = f"{c.pace_needed_per_year:g}" if c.pace_needed_per_year is not None else "—"

@@ -8,7 +8,7 @@ from typing import Any
 
 from isotrack.i18n import stage_label, t
 from isotrack.render.coverage import successor_note
-from isotrack.render.report import day, period_lines, safe_cell, status
+from isotrack.render.report import TARGET_COLUMNS, day, period_lines, safe_cell, status
 from isotrack.report import Report
 
 
@@ -59,20 +59,7 @@ def write_xlsx(report: Report, lang: str, path: Path) -> None:
     )
 
     targets = book.create_sheet(t("report.targets", lang)[:31])
-    heads = [
-        "target.name",
-        "target.covered",
-        "target.population",
-        "target.share",
-        "target.required",
-        "target.deadline",
-        "col.status",
-        "target.pace_needed",
-        "target.pace_observed",
-        "target.projected",
-        "target.policy",
-        "target.missing",
-    ]
+    heads = [*TARGET_COLUMNS, "target.policy", "target.missing"]
     rows(
         targets,
         [[t(h, lang) for h in heads]]
