@@ -5,9 +5,17 @@
 For each scale it builds a synthetic database (benchmarks/synthetic.py), then times each command
 in a new process, and prints a table with each figure beside its floor measured in the same run:
 `python -c pass` for start-up, and parsing the same database file with orjson for commands that
-read it. Peak memory is the largest resident set of the command's process (wait4). Results are
-also written as JSON (default benchmarks/results/latest.json). Nothing here is a test: timings
-never decide whether the suite passes.
+read it. Then, once per run (the size does not depend on the scale), the import of a 100,000-row
+snapshot sheet and of a 100,000-event file (benchmarks/import_export.py builds both) into an
+empty database, each beside its peer: the same CSV loaded by ``sqlite-utils insert --csv`` into
+SQLite, and the same coverage count done by one SQL query through ``sqlite-utils query``.
+Peak memory is the largest resident set of the command's process (wait4). Results are also
+written as JSON (default benchmarks/results/latest.json). Nothing here is a test: timings never
+decide whether the suite passes.
+
+The commands run as an installed isotrack runs: the package is byte-compiled first and
+PYTHONDONTWRITEBYTECODE is removed from their environment (with it set, every run would
+recompile the project's modules).
 """
 
 from __future__ import annotations
@@ -22,14 +30,14 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE))
 
-import synthetic  # noqa: E402
 
 SCALES = {
     "small": (300, 15_000),
@@ -37,6 +45,8 @@ SCALES = {
     "large": (30_000, 1_500_000),
 }
 TODAY = "2026-11-22"
+IMPORT_ROWS = 100_000
+IMPORT_RUNS = 3  # an import takes seconds: fewer runs keep --scale small under two minutes
 
 
 @dataclass
@@ -72,12 +82,12 @@ def timed(
     env: dict[str, str],
     runs: int,
     ok: tuple[int, ...] = (0, 3),
-    before: list[str] | None = None,
+    before: Callable[[], object] | None = None,
 ) -> tuple[float, float, float]:
     times, peaks = [], []
     for _ in range(runs):
-        if before:
-            subprocess.run(before, env=env, check=True, capture_output=True)
+        if before is not None:
+            before()
         elapsed, peak, code = run_once(argv, env)
         if code not in ok:
             raise SystemExit(f"benchmark command failed ({code}): {' '.join(argv)}")
@@ -102,11 +112,8 @@ def parse_floor(path: Path, runs: int) -> float:
     return statistics.median(values)
 
 
-def bench_scale(scale: str, runs: int, work: Path) -> list[Result]:
-    units, events = SCALES[scale]
-    db = work / f"{scale}.json"
-    built_units, built_events = synthetic.build(db, units, events)
-    isotrack = shutil.which("isotrack", path=str(Path(sys.executable).parent)) or "isotrack"
+def command_env(db: Path) -> dict[str, str]:
+    """The environment of a measured command: the user's, minus PYTHONDONTWRITEBYTECODE."""
     env = {
         **os.environ,
         "ISOTRACK_DB": str(db),
@@ -114,9 +121,50 @@ def bench_scale(scale: str, runs: int, work: Path) -> list[Result]:
         "ISOTRACK_LANG": "en",
         "NO_COLOR": "1",
     }
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    return env
+
+
+def isotrack_command() -> str:
+    return shutil.which("isotrack", path=str(Path(sys.executable).parent)) or "isotrack"
+
+
+def compile_package() -> None:
+    """Byte-compile isotrack as an install does, so no measured run pays for compiling it."""
+    import isotrack
+
+    folder = Path(isotrack.__file__).parent
+    subprocess.run(
+        [sys.executable, "-m", "compileall", "-q", str(folder)],
+        env=command_env(Path("unused")),
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
+
+
+def in_child(expression: str) -> Any:
+    """Evaluate a builder call in a child process and return its (JSON) result.
+
+    Building in this process would grow it, and a child's peak memory (wait4) starts from the
+    parent's: every measured command would seem to need what the builder needed.
+    """
+    code = (
+        f"import json, sys; from pathlib import Path; sys.path.insert(0, {str(HERE)!r}); "
+        f"import import_export, synthetic; print(json.dumps({expression}))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    return json.loads(done.stdout)
+
+
+def bench_scale(scale: str, runs: int, work: Path) -> list[Result]:
+    units, events = SCALES[scale]
+    db = work / f"{scale}.json"
+    built_units, built_events = in_child(f"synthetic.build(Path({str(db)!r}), {units}, {events})")
+    isotrack = isotrack_command()
+    env = command_env(db)
     start_floor, _, _ = timed([sys.executable, "-c", "pass"], env, runs)
     read_floor = parse_floor(db, runs)
-    some_unit = "QK1-P1-D1"
+    some_unit = "QK1-P1"  # a province: alive at every scale
     results: list[Result] = []
 
     def measure(name: str, args: list[str], floor: str, **kw: object) -> None:
@@ -141,13 +189,78 @@ def bench_scale(scale: str, runs: int, work: Path) -> list[Result]:
     measure("check", ["check"], "parse")
     backup = work / "backup.json"
     shutil.copyfile(db, backup)
-    counter = iter(range(1, 10**6))
     measure(
         "procedures set (1 write)",
-        ["procedures", "set", some_unit, "--internal", str(next(counter) + 1000)],
+        ["procedures", "set", some_unit, "--internal", "1001"],
         "parse",
+        before=lambda: shutil.copyfile(backup, db),  # the same write, each time on the same file
     )
     shutil.copyfile(backup, db)
+    measure("export csv (snapshot)", ["export", str(work / "out.csv")], "parse")
+    measure("export jsonl (events)", ["export", str(work / "out.jsonl")], "parse")
+    return results
+
+
+def bench_import(runs: int, work: Path) -> list[Result]:
+    """100,000-row imports into an empty database, beside sqlite-utils doing the same."""
+    sheet, event_file, db = work / "units.csv", work / "office.jsonl", work / "import.json"
+    in_child(
+        f"import_export.write_snapshot(Path({str(sheet)!r}), "
+        f"import_export.snapshot_rows({IMPORT_ROWS}))"
+    )
+    in_child(f"import_export.write_event_file(Path({str(event_file)!r}), {IMPORT_ROWS})")
+    env = command_env(db)
+    isotrack = isotrack_command()
+    results: list[Result] = []
+    scale = "import"
+    print(f"import: {IMPORT_ROWS:,} rows, {runs} runs each", flush=True)
+
+    def fresh() -> None:
+        db.unlink(missing_ok=True)
+        shutil.rmtree(work / "import.json.backups", ignore_errors=True)
+
+    def add(name: str, argv: list[str], floor: str, floor_s: float, **kw: object) -> float:
+        median, spread, peak = timed(argv, env, runs, **kw)  # type: ignore[arg-type]
+        results.append(Result(scale, name, median, spread, runs, peak, floor, floor_s))
+        note = f"(x{median / floor_s:5.1f} {floor})" if floor_s else ""
+        print(f"  {name:<28} {median:7.3f} s  {note}", flush=True)
+        return median
+
+    sqlite_utils = shutil.which("sqlite-utils", path=str(Path(sys.executable).parent))
+    peer_insert = peer_query = 0.0
+    sqlite_db = work / "peer.sqlite"
+    # The coverage count: units whose QMS has reached at least "applying".
+    query = "select count(*) from units where \"Giai đoạn\" in ('applying', 'announced')"
+    if sqlite_utils is None:
+        print("  (sqlite-utils is not installed: no peer figures; pip install -e '.[dev]')")
+    else:
+
+        def fresh_sqlite() -> None:
+            sqlite_db.unlink(missing_ok=True)
+
+        insert = [sqlite_utils, "insert", str(sqlite_db), "units", str(sheet), "--csv"]
+        peer_insert = add("peer: sqlite-utils insert", insert, "", 0.0, before=fresh_sqlite)
+        peer_query = add(
+            "peer: sqlite-utils query", [sqlite_utils, "query", str(sqlite_db), query], "", 0.0
+        )
+    peer = "sqlite-utils" if peer_insert else ""
+    add("import snapshot csv", [isotrack, "import", str(sheet)], peer, peer_insert, before=fresh)
+    # The same count in isotrack: a target over every unit, evaluated by `check`.
+    target = ["target", "add", "all-applying", "--kind", "all", "--reach", "applying"]
+    subprocess.run(
+        [isotrack, *target, "--share", "100", "--by", "2030"],
+        env=env,
+        check=True,
+        capture_output=True,
+    )
+    add("coverage count (check)", [isotrack, "check"], peer and "sqlite query", peer_query)
+    add(
+        "import event file jsonl",
+        [isotrack, "import", str(event_file)],
+        peer,
+        peer_insert,
+        before=fresh,
+    )
     return results
 
 
@@ -159,9 +272,11 @@ def main() -> None:
     args = parser.parse_args()
     scales = list(SCALES) if args.scale == "all" else [args.scale]
     results: list[Result] = []
+    compile_package()
     with tempfile.TemporaryDirectory() as folder:
         for scale in scales:
             results.extend(bench_scale(scale, args.runs, Path(folder)))
+        results.extend(bench_import(min(args.runs, IMPORT_RUNS), Path(folder)))
     print()
     print(
         f"{'scale':<7} {'command':<28} {'median':>8} {'spread':>7} {'floor':>7} "
