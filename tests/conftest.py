@@ -73,3 +73,14 @@ def ok(cli: Callable[..., Run]) -> Callable[..., Run]:
         return result
 
     return run
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """The reliability campaign's figures (tests/test_reliability.py), when any of it ran."""
+    import sys
+
+    helpers = sys.modules.get("reliability_helpers")
+    line = helpers.summary_line() if helpers is not None else None
+    if line:
+        terminalreporter.write_sep("-", "reliability campaign")
+        terminalreporter.write_line(line)
