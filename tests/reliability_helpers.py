@@ -78,12 +78,6 @@ def summary_line() -> str | None:
             f"{f['inputs_written']:,} of them writes, each followed by doctor and every read)"
         )
     parts.append(f"{f['tracebacks']:,} tracebacks")
-    if f["known_bug_tracebacks"] or f["known_raw_echoes"]:
-        parts.append(
-            f"known bugs (xfail): {f['known_bug_tracebacks']:,} tracebacks reproduced, "
-            f"{f['known_raw_echoes']:,} error lines echoing control characters, "
-            f"{f['known_bug_inputs_left_out']:,} generated inputs left out"
-        )
     return "reliability: " + ", ".join(parts)
 
 

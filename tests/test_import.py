@@ -536,7 +536,7 @@ def test_conflicts_and_broken_lines_are_all_reported(
         *lines,
         b"not json",
         b"[1, 2]",
-        orjson.dumps({**record, "data": {"name": "other"}}),  # the same id, other content
+        orjson.dumps({**record, "data": {**record["data"], "name": "other"}}),  # same id
         orjson.dumps(changed_existing),
         orjson.dumps({**record, "id": "x1", "changeset": "nowhere"}),
         orjson.dumps({**record, "id": "x2", "type": "unit.exploded"}),

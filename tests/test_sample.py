@@ -172,3 +172,13 @@ def test_the_generator_is_deterministic(tmp_path: Path, monkeypatch: pytest.Monk
     shipped = SAMPLE_DIR / "sample.jsonl"
     assert out.read_bytes() == shipped.read_bytes(), "run: python data/sample/generate.py"
     assert shipped.stat().st_size < 4_000_000  # it ships in the wheel
+
+
+def test_every_sample_event_has_the_data_shape_isotrack_writes() -> None:
+    from isotrack.events import data_problem
+
+    lines = (SAMPLE_DIR / "sample.jsonl").read_text(encoding="utf-8").splitlines()
+    records = [json.loads(line) for line in lines]
+    events = [r for r in records if r.get("record", "event") == "event"]
+    assert len(events) > 8000
+    assert Counter(data_problem(r["type"], r["data"]) for r in events) == {None: len(events)}

@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 from isotrack.errors import IsotrackError
 from isotrack.text import (
     InvalidCodeError,
+    escaped,
     fold,
     matches,
     name_key,
@@ -270,6 +271,19 @@ def test_quoted(raw: str, expected: str) -> None:
 @given(st.text())
 def test_quoted_is_one_line(s: str) -> None:
     assert len(quoted(s).splitlines()) == 1
+
+
+@given(st.text())
+def test_escaped_text_is_printable_and_keeps_printable_text(s: str) -> None:
+    shown = escaped(s)
+    assert shown.isprintable()
+    if s.isprintable():
+        assert shown == s
+
+
+def test_nfc_refuses_text_holding_bytes_that_were_not_utf8() -> None:
+    with pytest.raises(IsotrackError, match=r"'T\\udcffn' is not valid text.*not UTF-8"):
+        nfc("T\udcffn")
 
 
 # near_duplicates

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -174,3 +175,42 @@ BASE = base_events()
 @given(st.lists(st.sampled_from(BASE), max_size=6), st.permutations(BASE))
 def test_an_event_stored_twice_counts_once(extra: list[Event], shuffled: list[Event]) -> None:
     assert snapshot([*shuffled, *extra], None) == snapshot(BASE, None)
+
+
+# The shapes of event data (checked on import, and for structural events on every read)
+
+
+@pytest.mark.parametrize(
+    ("type_", "data", "problem"),
+    [
+        (ev.FOUNDED, {"name": "X", "kind": "agency", "parent": None}, None),
+        (ev.FOUNDED, {"name": "X"}, "its data has no 'kind'"),
+        (ev.FOUNDED, {"name": "X", "kind": "agency", "parent": ""}, "'parent' is ''"),
+        (ev.SPLIT, {"into": ["A", "B"], "basis": None}, None),
+        (ev.SPLIT, {"into": "A"}, "'into' is 'A', not a list of unit codes"),
+        (ev.MERGED, {"into": ["A"]}, "'into' is ['A'], not a unit code"),
+        (ev.PROCEDURES, {"tthc": 3, "internal": True}, "'internal' is True, not a whole number"),
+        (ev.PROCEDURES, {"tthc": -1}, "'tthc' is -1"),
+        (ev.AUDIT, {"kind": "internal", "findings": None}, None),
+        (ev.TARGET_SET, {"name": "t", "deadline": "2030-12-31", "share": 1}, None),
+        (ev.TARGET_SET, {"name": "t", "deadline": "31/12/2030"}, "'deadline' is '31/12/2030'"),
+        (ev.TARGET_SET, {"name": "t", "deadline": "2030-12-31", "no_consultant": 1}, "'no_cons"),
+        (ev.STAGE, {"stage": "applying", "later": {"kept": True}}, None),  # unknown keys pass
+        ("unit.exploded", {"anything": []}, None),
+    ],
+)
+def test_data_problem(type_: str, data: dict[str, Any], problem: str | None) -> None:
+    found = ev.data_problem(type_, data)
+    if problem is None:
+        assert found is None
+    else:
+        assert found is not None
+        assert problem in found
+
+
+def test_a_stored_structural_event_with_bad_data_is_refused_on_read() -> None:
+    good = event("A", ev.FOUNDED, "2020-01-01", {"name": "A", "kind": "agency", "parent": None})
+    bad = event("B", ev.MOVED, "2020-01-02", {"parent": {"code": "A"}})
+    assert ev.events_from_records([good.to_record()]) == [good]
+    with pytest.raises(ValueError, match=r"record 2: its data 'parent' is \{'code': 'A'\}"):
+        ev.events_from_records([good.to_record(), bad.to_record()])

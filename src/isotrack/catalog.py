@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from isotrack.errors import CatalogError, UnknownEditionError, UnknownKindError
+from isotrack.text import quoted
 
 KINDS_FILE = "kinds.toml"
 EDITIONS_FILE = "editions.toml"
@@ -64,7 +65,7 @@ class Catalog:
         found = self.kinds.get(code.strip().lower())
         if found is None:
             raise UnknownKindError(
-                f"unknown kind '{code}'. Known kinds: {', '.join(sorted(self.kinds))}. "
+                f"unknown kind {quoted(code)}. Known kinds: {', '.join(sorted(self.kinds))}. "
                 f"To add one, put it in {self._user_file(KINDS_FILE)} (see README, 'Catalogs')"
             )
         return found
@@ -80,7 +81,8 @@ class Catalog:
         found = self.editions.get(key)
         if found is None:
             raise UnknownEditionError(
-                f"unknown edition '{code}'. Known editions: {', '.join(sorted(self.editions))}. "
+                f"unknown edition {quoted(code)}. "
+                f"Known editions: {', '.join(sorted(self.editions))}. "
                 f"To add one, put it in {self._user_file(EDITIONS_FILE)} (see README, 'Catalogs')"
             )
         return found

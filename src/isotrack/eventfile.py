@@ -20,7 +20,7 @@ import orjson
 from isotrack import events as ev
 from isotrack.errors import IsotrackError
 from isotrack.events import Changeset, Event
-from isotrack.text import InvalidCodeError, normalise_code
+from isotrack.text import InvalidCodeError, normalise_code, quoted
 
 if TYPE_CHECKING:
     from isotrack.tracker import Tracker
@@ -51,7 +51,7 @@ def read_event_file(path: Path) -> tuple[list[dict[str, Any]], list[dict[str, An
         elif kind == "event":
             events.append(record)
         else:
-            raise IsotrackError(f"{path}, line {number}: unknown record '{kind}'")
+            raise IsotrackError(f"{path}, line {number}: unknown record {quoted(kind)}")
     return events, changesets
 
 
@@ -126,7 +126,10 @@ def _event(record: dict[str, Any]) -> Event:
         except InvalidCodeError as error:
             raise ValueError(str(error)) from None
         if code != event.unit:
-            raise ValueError(f"unit code '{event.unit}' is not upper-case")
+            raise ValueError(f"unit code {quoted(event.unit)} is not upper-case")
+    problem = ev.data_problem(event.type, event.data)
+    if problem:
+        raise ValueError(problem)
     return event
 
 

@@ -149,14 +149,26 @@ def events_from_records(records: list[dict[str, Any]]) -> list[Event]:
         events = [make(Event, _FIELDS(record)) for record in records]
     except (KeyError, TypeError):
         events = []
-    if len(events) == len(records) and _well_typed(events):
+    if len(events) == len(records) and _well_typed(events) and _well_shaped(events):
         return events
     for number, record in enumerate(records, start=1):  # slow path: find what is wrong
         try:
-            Event.from_record(record)
+            event = Event.from_record(record)
         except ValueError as error:
             raise ValueError(f"record {number}: {error}") from None
+        if event.type in _STRUCTURAL and (problem := data_problem(event.type, event.data)):
+            raise ValueError(f"record {number}: {problem}")
     raise ValueError("a record has fields of the wrong type")  # pragma: no cover
+
+
+def _well_shaped(events: list[Event]) -> bool:
+    """The data of the events that shape the organisation and its targets (a few in a hundred)
+    is as isotrack writes it: the fold relies on it. Counts and texts of the other events are
+    checked where they are used."""
+    structural = _STRUCTURAL
+    return not any(
+        data_problem(event.type, event.data) for event in events if event.type in structural
+    )
 
 
 def _well_typed(events: list[Event]) -> bool:
@@ -179,6 +191,114 @@ def _is_iso_date(text: str) -> bool:
     except ValueError:
         return False
     return True
+
+
+def _is_timestamp(text: str) -> bool:
+    try:
+        datetime.fromisoformat(text)
+    except ValueError:
+        return False
+    return True
+
+
+# What each event type's data holds, as isotrack writes it: field -> shape, and the fields that
+# must be there. Fields not listed are kept and ignored (a later version may add some).
+# Shapes: "text", "code" (a unit code), "date" (ISO), "count" (whole, 0 or more), "number",
+# "flag", "codes"/"texts" (lists); a trailing "?" also allows null.
+_DATA_SHAPES: dict[str, tuple[dict[str, str], tuple[str, ...]]] = {
+    FOUNDED: ({"name": "text", "kind": "text", "parent": "code?"}, ("name", "kind")),
+    RENAMED: ({"name": "text"}, ("name",)),
+    MOVED: ({"parent": "code?"}, ("parent",)),
+    MERGED: ({"into": "code", "basis": "text?"}, ("into",)),
+    SPLIT: ({"into": "codes", "basis": "text?"}, ("into",)),
+    DISSOLVED: ({"successor": "code?", "basis": "text?"}, ()),
+    STAGE: (
+        {
+            "stage": "text",
+            "edition": "text?",
+            "consultant": "text?",
+            "model": "text?",
+            "decision": "text?",
+            "scope": "text?",
+        },
+        ("stage",),
+    ),
+    EDITION: ({"edition": "text"}, ("edition",)),
+    AUDIT: ({"kind": "text", "findings": "count?"}, ("kind",)),
+    PROCEDURES: ({category: "count" for category in PROCEDURE_CATEGORIES}, ()),
+    REVERTED: ({"changeset": "text"}, ("changeset",)),
+    TARGET_SET: (
+        {
+            "name": "text",
+            "kinds": "texts",
+            "reach": "text",
+            "share": "number",
+            "deadline": "date",
+            "start": "date",
+            "under": "code?",
+            "codes": "codes",
+            "edition": "text?",
+            "no_consultant": "flag",
+            "with_stage": "text?",
+            "successors": "text",
+            "freeze_on": "date?",
+            "source": "text?",
+        },
+        ("name", "deadline"),
+    ),
+    TARGET_REMOVED: ({"name": "text"}, ("name",)),
+}
+
+# Event types whose data the fold relies on to link units and targets: checked on every read.
+_STRUCTURAL = frozenset({FOUNDED, MOVED, MERGED, SPLIT, DISSOLVED, REVERTED, *TIMELESS})
+
+_SHAPE_NAMES = {
+    "text": "text",
+    "code": "a unit code",
+    "date": "an ISO date",
+    "count": "a whole number of 0 or more",
+    "number": "a number",
+    "flag": "true or false",
+    "codes": "a list of unit codes",
+    "texts": "a list of texts",
+}
+
+
+def _fits(value: Any, shape: str) -> bool:
+    if shape.endswith("?"):
+        return value is None or _fits(value, shape[:-1])
+    if shape in ("codes", "texts"):
+        return isinstance(value, list) and all(_fits(item, shape[:-1]) for item in value)
+    if shape == "count":
+        return type(value) is int and value >= 0
+    if shape == "number":
+        return type(value) in (int, float)
+    if shape == "flag":
+        return type(value) is bool
+    if not isinstance(value, str):
+        return False
+    if shape == "code":
+        return bool(value) and value.isascii() and value.isprintable()
+    if shape == "date":
+        return len(value) == 10 and _is_iso_date(value)
+    return True
+
+
+def data_problem(kind: str, data: dict[str, Any]) -> str | None:
+    """What is wrong with an event's data for its type (``None``: nothing). The fold trusts
+    these shapes, so data from outside (an event file) is checked against them first."""
+    fields, required = _DATA_SHAPES.get(kind, ({}, ()))
+    for key in required:
+        if key not in data:
+            return f"its data has no '{key}'"
+    for key, value in data.items():
+        shape = fields.get(key)
+        if shape is not None and not _fits(value, shape):
+            want = _SHAPE_NAMES[shape.rstrip("?")] + (" or null" if shape.endswith("?") else "")
+            shown = repr(value)
+            shown = shown if len(shown) <= 40 else shown[:40] + "…"
+            return f"its data '{key}' is {shown}, not {want}"
+    return None
 
 
 @dataclass(frozen=True, slots=True)
@@ -229,6 +349,9 @@ class Changeset:
         for key in ("recorded", "command"):
             if not isinstance(record.get(key, ""), str):
                 raise ValueError(f"'{key}' is not text")
+        recorded = record.get("recorded", "")
+        if recorded and not _is_timestamp(recorded):
+            raise ValueError(f"'recorded' is not an ISO timestamp: {recorded[:40]!r}")
         events = record.get("events", 0)
         if not isinstance(events, int):
             raise ValueError("'events' is not a number")

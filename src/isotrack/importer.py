@@ -44,7 +44,7 @@ from isotrack.sheets import (
     read_input,
     read_sheet,
 )
-from isotrack.text import InvalidCodeError, nfc, normalise_code
+from isotrack.text import InvalidCodeError, nfc, normalise_code, quoted
 from isotrack.text import fold as fold_text
 from isotrack.timeline import Anomaly, Registry, UnitState, edition_rank, fold, stage_change_problem
 from isotrack.tracker import (
@@ -372,7 +372,8 @@ class _SheetImport:
         kind = self._kinds.get(fold_text(text))
         if kind is None:
             raise _Bad(
-                f"unknown kind '{text}': known kinds are {', '.join(sorted(self.catalog.kinds))}"
+                f"unknown kind {quoted(text)}: "
+                f"known kinds are {', '.join(sorted(self.catalog.kinds))}"
             )
         return kind
 
@@ -384,7 +385,7 @@ class _SheetImport:
             return self.catalog.edition(text).code
         except Exception:
             known = ", ".join(sorted(self.catalog.editions))
-            raise _Bad(f"unknown edition '{text}': known editions are {known}") from None
+            raise _Bad(f"unknown edition {quoted(text)}: known editions are {known}") from None
 
     # ---- comparing with the registry
 
@@ -462,7 +463,7 @@ class _SheetImport:
         self.problem(
             row.number,
             "parent",
-            f"unknown unit '{parent}': it is neither in the database nor in this file",
+            f"unknown unit {quoted(parent)}: it is neither in the database nor in this file",
         )
         return False
 
@@ -986,7 +987,7 @@ def _stage(value: Value) -> str:
     text = _text(value)
     stage = STAGE_NAMES.get(fold_text(text))
     if stage is None:
-        raise _Bad(f"unknown stage '{text}': use {', '.join(ev.STAGES)}")
+        raise _Bad(f"unknown stage {quoted(text)}: use {', '.join(ev.STAGES)}")
     return stage
 
 
@@ -998,7 +999,7 @@ def _consultant(value: Value) -> str:
 
 def _count(value: Value) -> int:
     if isinstance(value, bool):
-        raise _Bad(f"'{value}' is not a count: write a whole number from 0 to {MAX_COUNT:,}")
+        raise _Bad(f"{quoted(value)} is not a count: write a whole number from 0 to {MAX_COUNT:,}")
     if isinstance(value, float):
         if not value.is_integer():
             raise _Bad(f"{value:g} is not a whole number (a count is 0 to {MAX_COUNT:,})")
@@ -1006,11 +1007,15 @@ def _count(value: Value) -> int:
     if isinstance(value, str):
         text = value.strip()
         sign = text[:1] in ("-", "+")
-        if not (text[sign:].isascii() and text[sign:].isdigit()):
-            raise _Bad(f"'{text}' is not a whole number (a count is 0 to {MAX_COUNT:,})")
+        digits = text[sign:]
+        if not (digits.isascii() and digits.isdigit()):
+            raise _Bad(f"{quoted(text)} is not a whole number (a count is 0 to {MAX_COUNT:,})")
+        if len(digits.lstrip("0")) > len(str(MAX_COUNT)):  # never hand int() a huge string
+            how = "negative" if text[0] == "-" else f"above {MAX_COUNT:,}"
+            raise _Bad(f"the count {quoted(text, 20)} is {how} (a count is 0 to {MAX_COUNT:,})")
         value = int(text)
     if not isinstance(value, int):
-        raise _Bad(f"'{value}' is not a whole number (a count is 0 to {MAX_COUNT:,})")
+        raise _Bad(f"{quoted(value)} is not a whole number (a count is 0 to {MAX_COUNT:,})")
     if value < 0:
         raise _Bad(f"the count {value} is negative (a count is 0 to {MAX_COUNT:,})")
     if value > MAX_COUNT:

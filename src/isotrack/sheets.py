@@ -32,7 +32,7 @@ import orjson
 
 from isotrack.errors import IsotrackError, UsageError
 from isotrack.render.report import safe_cell
-from isotrack.text import fold
+from isotrack.text import fold, quoted
 
 if TYPE_CHECKING:
     from isotrack.timeline import UnitState
@@ -214,7 +214,7 @@ def guess_format(path: Path, given: str | None, data: bytes | None = None) -> st
     if given is not None:
         fmt = given.strip().lower()
         if fmt not in FORMATS:
-            raise UsageError(f"unknown format '{given}': use {', '.join(FORMATS)}")
+            raise UsageError(f"unknown format {quoted(given)}: use {', '.join(FORMATS)}")
         return fmt
     suffix = path.suffix.lower()
     if suffix in SUFFIXES:

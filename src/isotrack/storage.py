@@ -36,6 +36,7 @@ from isotrack.errors import (
     DatabaseError,
     DatabaseMissingError,
 )
+from isotrack.text import escaped
 
 if sys.platform != "win32":
     import fcntl
@@ -404,7 +405,7 @@ class Store:
         """Make ``backup`` the database again (the current file is backed up first)."""
         data = backup.read_bytes() if backup.is_file() else None
         if data is None:
-            raise DatabaseError(f"no backup at {backup}")
+            raise DatabaseError(f"no backup at {escaped(backup)}")
         _decode(backup, data)  # refuse a damaged backup before touching anything
         with self._lock():
             self._write_bytes(data)

@@ -14,6 +14,7 @@ from isotrack.errors import IsotrackError
 
 __all__ = [
     "InvalidCodeError",
+    "escaped",
     "fold",
     "matches",
     "near_duplicates",
@@ -35,16 +36,37 @@ class InvalidCodeError(IsotrackError):
     """A unit code with characters other than A-Z, 0-9 and - _ . /, or too long or empty."""
 
 
-def quoted(s: str, limit: int = 60) -> str:
+def quoted(s: object, limit: int = 60) -> str:
     """``s`` in single quotes for a one-line message: control characters escaped, long text cut."""
-    if len(s) > limit:
-        s = s[:limit] + "…"
-    shown = "".join(c if c.isprintable() else repr(c)[1:-1] for c in s)
-    return f"'{shown}'"
+    text = str(s)
+    if len(text) > limit:
+        text = text[:limit] + "…"
+    return f"'{escaped(text)}'"
+
+
+def escaped(s: object) -> str:
+    """``s`` (text or a path) safe inside a one-line message: every character that is not
+    printable (newlines, terminal escapes, bytes that were not UTF-8) shown as its escape."""
+    text = str(s)
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+
+
+_SURROGATE_RE = re.compile("[\ud800-\udfff]")
 
 
 def nfc(s: str) -> str:
-    """``s`` in Unicode NFC, stripped, with every run of whitespace made one space."""
+    """``s`` in Unicode NFC, stripped, with every run of whitespace made one space.
+
+    Text holding lone surrogates (what Python makes of command-line bytes that are not UTF-8)
+    cannot be stored: ``IsotrackError`` says so rather than letting the write fail later.
+    """
+    if not s.isascii() and _SURROGATE_RE.search(s):
+        raise IsotrackError(
+            f"{quoted(s)} is not valid text: it holds bytes that are not UTF-8 "
+            "(set the terminal or the file to UTF-8 and try again)"
+        )
     return " ".join(unicodedata.normalize("NFC", s).split())
 
 

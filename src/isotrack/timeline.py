@@ -33,6 +33,7 @@ from isotrack.events import (
     Event,
     sort_key,
 )
+from isotrack.text import quoted
 
 ENDING_NAMES = {MERGED: "merged", SPLIT: "split", DISSOLVED: "dissolved"}
 
@@ -289,7 +290,7 @@ class _Folder:
             self._misplaced(event, unit)
             return
         if handler is None:
-            self.flag(event, f"{event.unit}: unknown event type '{kind}'", "warning")
+            self.flag(event, f"{event.unit}: unknown event type {quoted(kind)}", "warning")
             return
         handler(self, unit, event)
         unit.history.append(event)
@@ -380,7 +381,7 @@ class _Folder:
         data = event.data
         stage = str(data.get("stage", unit.stage))
         if stage not in STAGE_ORDER and stage != "lapsed":
-            self.flag(event, f"{unit.code}: unknown stage '{stage}' on {event.on}")
+            self.flag(event, f"{unit.code}: unknown stage {quoted(stage)} on {event.on}")
             return
         problem = stage_change_problem(unit.stage, stage)
         if problem:

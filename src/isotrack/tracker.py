@@ -28,7 +28,7 @@ from isotrack.errors import (
 )
 from isotrack.events import Changeset, Draft, Event
 from isotrack.storage import Snapshot, Store, corrupt
-from isotrack.text import matches, near_duplicates, nfc, normalise_code
+from isotrack.text import matches, near_duplicates, nfc, normalise_code, quoted
 from isotrack.timeline import (
     Anomaly,
     Registry,
@@ -235,7 +235,7 @@ class Tracker:
             if target.name == name.strip().lower():
                 return target
         known = ", ".join(t.name for t in self.targets()) or "none yet ('target add')"
-        raise IsotrackError(f"unknown target '{name}'. Targets: {known}")
+        raise IsotrackError(f"unknown target {quoted(name)}. Targets: {known}")
 
     def coverage(
         self, as_of: date, names: list[str] | None = None, *, history: bool = False
@@ -409,7 +409,7 @@ class Tracker:
         def build(req: WriteRequest) -> None:
             unit = self._live(req, code, on)
             if unit.name == name:
-                raise NothingToChange(f"{code} is already named '{name}'")
+                raise NothingToChange(f"{code} is already named {quoted(name)}")
             req.drafts.append(Draft(code, ev.RENAMED, on, {"name": name}))
 
         return self.write(build, dry_run)
@@ -611,7 +611,7 @@ class Tracker:
     ) -> WriteResult:
         code = _code(code)
         if kind not in ev.AUDIT_KINDS:
-            raise UsageError(f"unknown audit kind '{kind}': use {', '.join(ev.AUDIT_KINDS)}")
+            raise UsageError(f"unknown audit kind {quoted(kind)}: use {', '.join(ev.AUDIT_KINDS)}")
         if findings is not None:
             _check_count("--findings", findings)
 
@@ -630,7 +630,7 @@ class Tracker:
             raise UsageError("give at least one count: --tthc N, --internal N or --product N")
         for category, value in given.items():
             if category not in ev.PROCEDURE_CATEGORIES:
-                raise UsageError(f"unknown procedure category '{category}'")
+                raise UsageError(f"unknown procedure category {quoted(category)}")
             _check_count(f"--{category}", value)
 
         def build(req: WriteRequest) -> None:
@@ -910,7 +910,7 @@ class Tracker:
             )
         suggestions = [u.code for u in full.units.values() if matches(code, u.code, u.name)][:5]
         hint = f"; did you mean {', '.join(suggestions)}?" if suggestions else ""
-        return UnknownUnitError(f"unknown unit '{code}'{hint}")
+        return UnknownUnitError(f"unknown unit {quoted(code)}{hint}")
 
     def _unit_order(self, registry: Registry) -> Callable[[UnitState], tuple[Any, ...]]:
         """Order units as a tree: each unit right after its parent, siblings by kind then code."""
@@ -943,10 +943,11 @@ def _find_changeset(
     wanted = ref.strip().lower()
     found = [c for c in changesets if c.id.startswith(wanted)] if wanted else []
     if not found:
-        raise ChangesetError(f"unknown changeset '{ref}' (see 'isotrack log')")
+        raise ChangesetError(f"unknown changeset {quoted(ref)} (see 'isotrack log')")
     if len(found) > 1:
         raise ChangesetError(
-            f"changeset '{ref}' is ambiguous: it matches {', '.join(c.id[:12] for c in found)}"
+            f"changeset {quoted(ref)} is ambiguous: "
+            f"it matches {', '.join(c.id[:12] for c in found)}"
         )
     target = found[0]
     if target.id in reverted:
@@ -1005,7 +1006,7 @@ def _name(name: str) -> str:
 def _stage(stage: str) -> str:
     value = stage.strip().lower()
     if value not in ev.STAGES:
-        raise IsotrackError(f"unknown stage '{stage}': use {', '.join(ev.STAGES)}")
+        raise IsotrackError(f"unknown stage {quoted(stage)}: use {', '.join(ev.STAGES)}")
     return value
 
 
@@ -1017,7 +1018,7 @@ def _target_name(name: str) -> str:
         or not all(ch.isascii() and (ch.isalnum() or ch in "-_.") for ch in value)
     ):
         raise IsotrackError(
-            f"invalid target name '{name}': use letters, digits and - _ . (at most 64)"
+            f"invalid target name {quoted(name)}: use letters, digits and - _ . (at most 64)"
         )
     return value
 
@@ -1026,7 +1027,8 @@ def _reach(stage: str) -> str:
     value = _stage(stage)
     if value in ("none", "lapsed"):
         raise IsotrackError(
-            f"a target cannot require stage '{value}': use planned, building, applying or announced"
+            f"a target cannot require stage {quoted(value)}: "
+            "use planned, building, applying or announced"
         )
     return value
 
@@ -1043,7 +1045,7 @@ def _share(share: float) -> float:
 def _policy(policy: str) -> str:
     value = policy.strip().lower()
     if value not in POLICIES:
-        raise IsotrackError(f"unknown successor policy '{policy}': use {', '.join(POLICIES)}")
+        raise IsotrackError(f"unknown successor policy {quoted(policy)}: use {', '.join(POLICIES)}")
     return value
 
 

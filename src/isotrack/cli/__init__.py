@@ -30,13 +30,18 @@ class IsotrackGroup(TyperGroup):
         argv = list(args)
         if parent is None:
             args = _globals_first(argv)
-        ctx = super().make_context(info_name, args, parent=parent, **extra)
+        try:
+            ctx = super().make_context(info_name, args, parent=parent, **extra)
+        except click.ClickException as error:
+            raise _escaped_click_error(error) from None
         ctx.meta["isotrack.argv"] = argv
         return ctx
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
+        except click.ClickException as error:  # a sub-command's usage error
+            raise _escaped_click_error(error) from None
         except IsotrackError as error:
             fail(str(error), error.exit_code)
         except OSError as error:
@@ -46,6 +51,21 @@ class IsotrackGroup(TyperGroup):
             fail(f"{error.strerror or error}{where}", 1)
         except KeyboardInterrupt:
             fail("interrupted", 130)
+
+
+def _escaped_click_error(error: click.ClickException) -> click.ClickException:
+    """Click quotes the offending argument raw ("unexpected extra argument (...)"): escape what
+    is unprintable in it (a newline too: Click's messages are one line)."""
+    from isotrack.text import escaped
+
+    error.message = escaped(error.message)  # type: ignore[misc]  # Final in the stubs only
+    return error
+
+
+def _printable(message: str) -> str:
+    from isotrack.text import escaped
+
+    return "\n".join(escaped(line) for line in message.split("\n"))
 
 
 GLOBAL_OPTIONS = ("--db", "--lang")
@@ -75,8 +95,12 @@ def _globals_first(argv: list[str]) -> list[str]:
 
 
 def fail(message: str, code: int) -> None:
-    """Print one plain line on stderr and end with ``code``."""
-    click.secho(f"error: {message}", err=True, fg="red", color=_colour_stderr())
+    """Print one plain line on stderr and end with ``code``.
+
+    Messages quote user values through ``isotrack.text.quoted``; as a last guard, anything
+    unprintable left in a line (a terminal escape, a stray byte) is shown escaped. Newlines
+    stay: an import's list of problems follows its first line."""
+    click.secho(f"error: {_printable(message)}", err=True, fg="red", color=_colour_stderr())
     raise SystemExit(code)
 
 

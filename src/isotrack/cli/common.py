@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from isotrack.errors import UsageError
+from isotrack.text import quoted
 
 if TYPE_CHECKING:
     from isotrack.catalog import Catalog
@@ -36,7 +37,9 @@ class Env:
 
     @property
     def command(self) -> str:
-        return shlex.join(["isotrack", *self.argv])
+        # Arguments that were not UTF-8 reach Python as lone surrogates, which JSON cannot hold.
+        args = [arg.encode("utf-8", "backslashreplace").decode("utf-8") for arg in self.argv]
+        return shlex.join(["isotrack", *args])
 
     def catalog(self) -> Catalog:
         from isotrack.catalog import load_catalog
@@ -74,7 +77,7 @@ class Env:
 
 def make_env(db: Path | None, lang: str | None, argv: list[str]) -> Env:
     if lang is not None and lang not in ("vi", "en"):
-        raise UsageError(f"unknown language '{lang}': use vi or en")
+        raise UsageError(f"unknown language {quoted(lang)}: use vi or en")
     if lang is None:
         from isotrack.i18n import default_lang
 
@@ -89,7 +92,9 @@ def make_env(db: Path | None, lang: str | None, argv: list[str]) -> Env:
         try:
             today = date.fromisoformat(today_text)
         except ValueError:
-            raise UsageError(f"ISOTRACK_TODAY must be an ISO date, got '{today_text}'") from None
+            raise UsageError(
+                f"ISOTRACK_TODAY must be an ISO date, got {quoted(today_text)}"
+            ) from None
     else:
         today = date.today()
     timeout_text = os.environ.get("ISOTRACK_LOCK_TIMEOUT")
@@ -99,12 +104,13 @@ def make_env(db: Path | None, lang: str | None, argv: list[str]) -> Env:
             timeout = float(timeout_text)
         except ValueError:
             raise UsageError(
-                f"ISOTRACK_LOCK_TIMEOUT must be a number of seconds, got '{timeout_text}'"
+                f"ISOTRACK_LOCK_TIMEOUT must be a number of seconds, got {quoted(timeout_text)}"
             ) from None
     backups_text = os.environ.get("ISOTRACK_BACKUPS", "10")
     if not backups_text.isdigit():
         raise UsageError(
-            f"ISOTRACK_BACKUPS must be a whole number of backups to keep, got '{backups_text}'"
+            "ISOTRACK_BACKUPS must be a whole number of backups to keep, "
+            f"got {quoted(backups_text)}"
         )
     return Env(
         db=db,
@@ -129,12 +135,21 @@ def emit_json(value: Any) -> None:
     """Stable JSON on stdout: sorted keys, ISO dates, UTF-8."""
     import orjson
 
-    data = orjson.dumps(value, option=orjson.OPT_SORT_KEYS | orjson.OPT_INDENT_2)
-    sys.stdout.write(data.decode("utf-8") + "\n")
+    try:
+        text = orjson.dumps(value, option=orjson.OPT_SORT_KEYS | orjson.OPT_INDENT_2).decode()
+    except orjson.JSONEncodeError:  # text holding bytes that were not UTF-8 (a file name)
+        import json
+
+        text = json.dumps(value, sort_keys=True, indent=2, default=str)  # escapes them
+    sys.stdout.write(text + "\n")
 
 
 def echo(line: str = "") -> None:
-    sys.stdout.write(line + "\n")
+    try:
+        sys.stdout.write(line + "\n")
+    except UnicodeEncodeError:  # a file name that is not UTF-8, or a terminal that is not
+        encoding = sys.stdout.encoding or "utf-8"
+        sys.stdout.write(line.encode(encoding, "backslashreplace").decode(encoding) + "\n")
 
 
 def report_write(result: WriteResult, e: Env) -> None:

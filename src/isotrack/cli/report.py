@@ -10,6 +10,7 @@ import typer
 
 from isotrack.cli.common import AS_OF_HELP, Env, echo, emit_json, env
 from isotrack.errors import UsageError
+from isotrack.text import quoted
 
 FORMATS = ("table", "tree", "json", "csv", "md", "html", "xlsx")
 
@@ -46,7 +47,7 @@ def report(
     e = env(ctx)
     fmt = "json" if json else format_.strip().lower()
     if fmt not in FORMATS:
-        raise UsageError(f"unknown format '{format_}': use {', '.join(FORMATS)}")
+        raise UsageError(f"unknown format {quoted(format_)}: use {', '.join(FORMATS)}")
     if (start is None) != (end is None):
         raise UsageError("a period view needs both --from and --to")
     if fmt == "xlsx" and output is None:

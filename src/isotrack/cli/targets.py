@@ -18,6 +18,7 @@ from isotrack.cli.common import (
     report_write,
 )
 from isotrack.errors import IsotrackError
+from isotrack.text import quoted
 
 app = typer.Typer(
     help="Add, list, show and remove targets.", rich_markup_mode=None, no_args_is_help=True
@@ -31,7 +32,7 @@ def parse_share(text: str) -> float:
         value = float(cleaned)
     except ValueError:
         raise IsotrackError(
-            f"--share must be a percentage such as 100 or 87.5%, got '{text}'"
+            f"--share must be a percentage such as 100 or 87.5%, got {quoted(text)}"
         ) from None
     return value / 100
 

@@ -72,7 +72,7 @@ def chart_svg(report: Report, lang: str) -> str:
         axes.xaxis.set_major_locator(mdates.YearLocator())  # type: ignore[no-untyped-call]
         axes.xaxis.set_major_formatter(mdates.DateFormatter("%Y"))  # type: ignore[no-untyped-call]
         axes.set_title(t("report.chart", lang), fontsize=10)
-        if report.targets:
+        if any(c.history for c in report.targets):  # a period of one day has no lines
             axes.legend(fontsize=8, loc="upper left")
         figure.tight_layout()
         buffer = io.StringIO()
