@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from isotrack import events as ev
 from isotrack.events import Event
-from isotrack.timeline import fold, reverted_changesets, stage_change_problem
+from isotrack.timeline import fold, fold_onwards, reverted_changesets, stage_change_problem
 
 _counter = iter(range(10**9))
 
@@ -214,3 +214,47 @@ def test_a_stored_structural_event_with_bad_data_is_refused_on_read() -> None:
     assert ev.events_from_records([good.to_record()]) == [good]
     with pytest.raises(ValueError, match=r"record 2: its data 'parent' is \{'code': 'A'\}"):
         ev.events_from_records([good.to_record(), bad.to_record()])
+
+
+# Going on from a registry (a write's check, without folding the history again)
+
+LATER = [
+    event("R", ev.STAGE, "2026-01-05", {"stage": "planned"}),
+    event("R", ev.STAGE, "2026-02-01", {"stage": "announced"}),  # skipping stages is allowed
+    event("A", ev.STAGE, "2026-02-01", {"stage": "building"}),  # A has ended: an anomaly
+    event("R", ev.STAGE, "2026-03-01", {"stage": "planned"}),  # backwards: an anomaly
+    event("C", ev.FOUNDED, "2026-03-01", {"name": "C", "kind": "agency", "parent": "R"}),
+    event("R", ev.DISSOLVED, "2026-04-01", {"successor": None}),  # leaves C orphaned
+    event("M", ev.PROCEDURES, "2026-05-01", {"tthc": 4}),
+    event("", ev.TARGET_SET, "2026-05-01", {"name": "t", "deadline": "2030-12-31"}),
+]
+
+
+def registry_json(registry: Any) -> dict[str, Any]:
+    return {
+        "units": {code: unit.to_json() for code, unit in registry.units.items()},
+        "histories": {code: unit.history for code, unit in registry.units.items()},
+        "anomalies": sorted(a.key for a in registry.anomalies),
+        "targets": registry.targets,
+    }
+
+
+@given(st.lists(st.sampled_from(LATER), unique_by=lambda e: e.id), st.sampled_from(BASE))
+def test_going_on_from_a_registry_is_folding_everything(new: list[Event], old: Event) -> None:
+    """When the new events all come after the history, going on gives what folding all of
+    them gives; otherwise (one dated inside the history, or a target) it declines."""
+    going_on = fold_onwards(fold(BASE), new)
+    if any(e.type == ev.TARGET_SET for e in new):
+        assert going_on is None
+    else:
+        assert going_on is not None
+        assert registry_json(going_on) == registry_json(fold([*BASE, *new]))
+    inside = old._replace(id=f"{old.id}-again", on="2011-06-01")  # inside the history
+    assert fold_onwards(fold(BASE), [*new, inside]) is None
+
+
+def test_a_registry_goes_on_once_and_only_when_it_holds_every_event() -> None:
+    registry = fold(BASE)
+    assert fold_onwards(fold(BASE, "2024-01-01"), LATER[:1]) is None
+    assert fold_onwards(registry, LATER[:1]) is not None
+    assert fold_onwards(registry, LATER[1:2]) is None  # used up

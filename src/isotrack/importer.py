@@ -23,6 +23,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from itertools import starmap
 from pathlib import Path
 from typing import Any, cast
 
@@ -46,7 +47,15 @@ from isotrack.sheets import (
 )
 from isotrack.text import InvalidCodeError, nfc, normalise_code, quoted
 from isotrack.text import fold as fold_text
-from isotrack.timeline import Anomaly, Registry, UnitState, edition_rank, fold, stage_change_problem
+from isotrack.timeline import (
+    Anomaly,
+    Registry,
+    UnitState,
+    edition_rank,
+    fold,
+    fold_onwards,
+    stage_change_problem,
+)
 from isotrack.tracker import (
     MAX_COUNT,
     MAX_TEXT,
@@ -196,6 +205,32 @@ class _Row:
     bad: bool = False
 
 
+# The cells of ``_Row`` in the order of its fields, between ``code`` and ``counts`` (then come
+# procedures_date and date).
+_ROW_CELLS = (
+    "name",
+    "kind",
+    "parent",
+    "founded",
+    "stage",
+    "stage_date",
+    "edition",
+    "edition_date",
+    "consultant",
+    "model",
+    "scope",
+    "decision",
+)
+
+
+def _attempt(convert: Callable[[Value], object], cell: Value) -> object:
+    """A cell read by ``convert``, or the ``_Bad`` saying why it cannot be."""
+    try:
+        return convert(cell)
+    except _Bad as bad:
+        return bad
+
+
 class _Stamper:
     """Makes this import's events as they are planned: ids drawn in bulk, one recorded time for
     the whole import except foundings, which are stepped a microsecond per level of the sheet's
@@ -210,16 +245,22 @@ class _Stamper:
         self._factory = factory
         self._ids: list[str] = []
         self._levels: dict[int, str] = {}
+        self._days: dict[date, str] = {}
+        self._changeset_id: str | None = None
 
     def __call__(self, unit: str, type_: str, on: date, data: dict[str, Any], level: int) -> Event:
         recorded = self._levels.get(level)
         if recorded is None:
             moment = self._now + timedelta(microseconds=level)
             recorded = self._levels[level] = moment.isoformat(timespec="microseconds")
+        day = self._days.get(on)
+        if day is None:
+            day = self._days[on] = on.isoformat()
+        changeset = self._changeset_id
+        if changeset is None:
+            changeset = self._changeset_id = self._changeset()
         # Positional: id, unit, type, on, recorded, changeset, data.
-        return Event(
-            self._next_id(), unit, type_, on.isoformat(), recorded, self._changeset(), data
-        )
+        return Event(self._next_id(), unit, type_, day, recorded, changeset, data)
 
     def _next_id(self) -> str:
         if self._factory is not ev.new_id:  # a test's deterministic ids
@@ -281,11 +322,16 @@ class _SheetImport:
 
     def read_rows(self) -> None:
         """Read every cell of every row; a cell that cannot be read is a problem, and the rest
-        of its row is still read (so every problem of the file is reported at once)."""
-        convert = self._converters()
-        # Sheets repeat their values (stages, kinds, dates, counts): read each distinct one once.
-        memo: dict[str, dict[object, object]] = {key: {} for key in convert}
+        of its row is still read (so every problem of the file is reported at once).
+
+        Column by column: sheets repeat their values (stages, kinds, dates, counts), so each
+        distinct value of a column is read once, and rows are made in one pass at the end.
+        """
         total = len(self.sheet.rows)
+        numbers: list[int] = []
+        codes: list[str] = []
+        kept: list[dict[str, Value]] = []
+        first_row: dict[str, int] = {}
         for index, (number, values) in enumerate(self.sheet.rows):
             self.tick(index, total)
             raw_code = values.get("code")
@@ -299,32 +345,51 @@ class _SheetImport:
             except InvalidCodeError as error:
                 self.problem(number, "code", str(error))
                 continue
-            first = self.row_of.get(code)
-            if first is not None:
-                self.problem(number, "code", f"{code} is already on row {first.number}")
+            first = first_row.setdefault(code, number)
+            if first != number:
+                self.problem(number, "code", f"{code} is already on row {first}")
                 continue
-            row = _Row(number, code)
-            self.row_of[code] = row
-            self._code_at[number] = code
-            self.rows.append(row)
-            for key, value in values.items():
-                if key == "code":
-                    continue
-                seen = memo[key]
-                token = value if type(value) is str else (type(value), value)  # 1 is not True
-                result = seen.get(token, _MISSING)
-                if result is _MISSING:
-                    try:
-                        result = convert[key](value)
-                    except _Bad as bad:
-                        result = bad
-                    seen[token] = result
-                if isinstance(result, _Bad):
-                    self.problem(number, key, str(result))
-                elif key in COUNT_COLUMNS:
-                    row.counts[key] = cast(int, result)
-                else:
-                    setattr(row, key, result)
+            numbers.append(number)
+            codes.append(code)
+            kept.append(values)
+        present = {key for values in kept for key in values}
+        columns: dict[str, list[Any]] = {}
+        bad_cells: list[tuple[int, str, str]] = []
+        for key, convert in self._converters().items():
+            if key not in present:
+                continue
+            cells = [values.get(key, _MISSING) for values in kept]
+            # One reading per distinct cell (1 and True are different cells).
+            if set(map(type, cells)) <= {str, object}:
+                distinct = dict(zip(cells, cells, strict=True))
+                tokens = cells
+            else:
+                tokens = [c if type(c) is str or c is _MISSING else (type(c), c) for c in cells]
+                distinct = dict(zip(tokens, cells, strict=True))
+            distinct.pop(_MISSING, None)
+            read = {token: _attempt(convert, cast(Value, cell)) for token, cell in distinct.items()}
+            read[_MISSING] = None
+            results = list(map(read.__getitem__, tokens))
+            if any(type(r) is _Bad for r in read.values()):
+                for index, result in enumerate(results):
+                    if type(result) is _Bad:
+                        bad_cells.append((numbers[index], key, str(result)))
+                        results[index] = None
+            columns[key] = results
+        nothing: list[Any] = [None] * len(kept)
+        count_keys = [key for key in COUNT_COLUMNS if key in columns]
+        counts: list[Any] = [
+            {k: v for k, v in zip(count_keys, found, strict=True) if v is not None}
+            for found in zip(*(columns[k] for k in count_keys), strict=True)
+        ] if count_keys else [{} for _ in kept]  # fmt: skip
+        row_cells = [columns.get(f, nothing) for f in _ROW_CELLS]
+        after: list[list[Any]] = [columns.get(f, nothing) for f in ("procedures_date", "date")]
+        fields: list[list[Any]] = [numbers, codes, *row_cells, counts, *after]  # _Row's order
+        self.rows = list(starmap(_Row, zip(*fields, strict=True)))
+        self.row_of = dict(zip(codes, self.rows, strict=True))
+        self._code_at.update(zip(numbers, codes, strict=True))
+        for number, key, message in bad_cells:
+            self.problem(number, key, message)
 
     def _converters(self) -> dict[str, Callable[[Value], object]]:
         """How each column's cells are read (each raises ``_Bad`` saying what is wrong)."""
@@ -780,8 +845,10 @@ def _import_sheet(
         blocked = work.blocked()
         new = [e for e in work.planned if e.unit not in blocked] if blocked else work.planned
         if new:
-            after = fold([*req.events, *new])
             before = {a.key for a in req.full.anomalies}
+            after = fold_onwards(req.full, new)
+            if after is None:
+                after = fold([*req.events, *new])
             added = [a for a in after.anomalies if a.key not in before and a.severity == "error"]
             work.anomaly_problems(added, req.events)
             req.after = after

@@ -288,11 +288,19 @@ class Transaction:
         return self._db.table(table)
 
     def insert(self, table: str, records: list[dict[str, Any]]) -> None:
-        """Add records (copied) to a table."""
-        tinydb_table = self._table(table)
-        if records:
-            tinydb_table.insert_multiple(records)
-            self._changed = True
+        """Add records to a table, with the next document ids, in one step.
+
+        The records are taken over, not copied: pass dicts made for the purpose. (TinyDB's
+        ``insert_multiple`` finds the next id and copies each record one at a time, which cost
+        a third of a 300,000-event import; the table is the same ``{id: record}`` object.)
+        """
+        self._table(table)  # checks the name and that the transaction is open
+        if not records:
+            return
+        rows = cast(_MemoryStorage, self._db.storage).data.setdefault(table, {})
+        start = max(map(int, rows), default=0) + 1
+        rows.update(zip(map(str, range(start, start + len(records))), records, strict=True))
+        self._changed = True
 
     def delete(self, table: str, field: str, value: Any) -> int:
         """Remove the records of ``table`` whose ``field`` equals ``value``; return how many."""

@@ -60,7 +60,7 @@ class Anomaly:
         return (self.unit, self.message)
 
 
-@dataclass
+@dataclass(slots=True)
 class UnitState:
     """A unit as it stood on the registry's date."""
 
@@ -133,6 +133,10 @@ class Registry:
     anomalies: list[Anomaly]
     reverted: dict[str, str]  # changeset id -> id of the changeset that reverted it
     targets: dict[str, dict[str, Any]] = field(default_factory=dict)  # name -> target data
+    # A registry of every event keeps the fold that made it, and the sort key of its last
+    # dated event, so that ``fold_onwards`` can go on from it.
+    _folder: _Folder | None = field(default=None, repr=False, compare=False)
+    _last: str = field(default="", repr=False, compare=False)
 
     def get(self, code: str) -> UnitState | None:
         return self.units.get(code)
@@ -197,6 +201,34 @@ def fold(events: Iterable[Event], as_of: str | None = None) -> Registry:
     raise AssertionError("fold_series yields once per date")  # pragma: no cover
 
 
+def fold_onwards(registry: Registry, events: list[Event]) -> Registry | None:
+    """``registry`` (of every event) with ``events`` applied after it: the registry a fold of
+    all the events together would give, without folding the history again. Only when every
+    new event sorts after every event already folded (a write dated today, recorded now: the
+    usual case) and none is a target or an undo, which act on the whole history; ``None``
+    otherwise, and then the caller folds everything.
+
+    ``registry`` is used up: its units move on with the new events.
+    """
+    folder = registry._folder
+    if folder is None or registry.as_of is not None:
+        return None
+    if any(event.type in TIMELESS or event.type == REVERTED for event in events):
+        return None
+    ordered = sorted(events, key=sort_key)
+    if ordered and sort_key(ordered[0]) <= registry._last:
+        return None
+    registry._folder = None
+    folder.apply_all(ordered)
+    return Registry(
+        as_of=None,
+        units=folder.units,
+        anomalies=[*folder.anomalies, *folder.finish()],
+        reverted=registry.reverted,
+        targets=folder.targets,
+    )
+
+
 def fold_series(
     events: Iterable[Event], dates: list[str | None]
 ) -> Iterator[tuple[str | None, Registry]]:
@@ -223,12 +255,10 @@ def fold_series(
         folder.apply(event)
     dated.sort(key=sort_key)
     ons = [event.on for event in dated]
-    apply = folder.apply
     index = 0
     for as_of in dates:
         stop = len(dated) if as_of is None else bisect_right(ons, as_of, lo=index)
-        for event in dated[index:stop]:
-            apply(event)
+        folder.apply_all(dated[index:stop])
         index = stop
         anomalies = [*folder.anomalies, *folder.finish()]
         yield (
@@ -239,6 +269,8 @@ def fold_series(
                 anomalies=anomalies,
                 reverted=reverted,
                 targets=folder.targets,
+                _folder=folder if as_of is None else None,
+                _last=sort_key(dated[-1]) if dated else "",
             ),
         )
 
@@ -294,6 +326,23 @@ class _Folder:
             return
         handler(self, unit, event)
         unit.history.append(event)
+
+    def apply_all(self, events: list[Event]) -> None:
+        """``apply`` each event, in order: the same steps with the common case inlined (this
+        loop runs once per stored event in every command)."""
+        units, handlers, unit_free, apply = self.units, _HANDLERS, _UNIT_FREE, self.apply
+        for event in events:
+            kind = event.type
+            if kind in unit_free:
+                apply(event)
+                continue
+            unit = units.get(event.unit)
+            handler = handlers.get(kind)
+            if unit is None or unit.ended is not None or handler is None:
+                apply(event)  # says what is wrong
+                continue
+            handler(self, unit, event)
+            unit.history.append(event)
 
     def _misplaced(self, event: Event, unit: UnitState | None) -> None:
         what = event.type.split(".")[-1]

@@ -35,6 +35,7 @@ from isotrack.timeline import (
     UnitState,
     edition_rank,
     fold,
+    fold_onwards,
     stage_change_problem,
 )
 
@@ -820,6 +821,8 @@ class Tracker:
     def _refuse_new_anomalies(self, req: WriteRequest, new: list[Event], what: str) -> None:
         before = {a.key for a in req.full.anomalies}
         folded = req.after if req.after is not None and not req.drafts else None
+        if folded is None:
+            folded = fold_onwards(req.full, new)
         after = folded if folded is not None else fold([*req.events, *new])
         added: list[Anomaly] = [
             a for a in after.anomalies if a.key not in before and a.severity == "error"

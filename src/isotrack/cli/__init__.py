@@ -55,10 +55,14 @@ class IsotrackGroup(TyperGroup):
 
 def _escaped_click_error(error: click.ClickException) -> click.ClickException:
     """Click quotes the offending argument raw ("unexpected extra argument (...)"): escape what
-    is unprintable in it (a newline too: Click's messages are one line)."""
+    is unprintable in it (a newline too: Click's messages are one line, except the help it
+    shows for a group given no command, which is ours and left alone)."""
+    from click.exceptions import NoArgsIsHelpError
+
     from isotrack.text import escaped
 
-    error.message = escaped(error.message)  # type: ignore[misc]  # Final in the stubs only
+    if not isinstance(error, NoArgsIsHelpError):
+        error.message = escaped(error.message)  # type: ignore[misc]  # Final in the stubs only
     return error
 
 
