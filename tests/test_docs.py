@@ -71,7 +71,10 @@ def commands() -> list[list[str]]:
 
     def walk(command: click.Command, path: list[str]) -> None:
         if isinstance(command, click.Group):
-            for name, sub in command.commands.items():
+            context = click.Context(command)
+            for name in command.list_commands(context):
+                sub = command.get_command(context, name)  # builds a deferred group
+                assert sub is not None
                 walk(sub, [*path, name])
         else:
             found.append(path)

@@ -11,14 +11,53 @@ import typer
 from typer.core import TyperGroup
 
 from isotrack import __version__
-from isotrack.cli import admin, db, io, qms, targets, units
-from isotrack.cli.common import make_env
+from isotrack.cli import admin, io, targets
+from isotrack.cli.common import GROUPS, Group, make_env
 from isotrack.cli.report import report
 from isotrack.errors import IsotrackError
 
 
+class _Deferred(click.Command):
+    """A command group named in the root help, built when it is used."""
+
+    def __init__(self, name: str, group: Group) -> None:
+        super().__init__(name, help=group.help)
+        self.group = group
+
+    def load(self) -> click.Command:
+        from importlib import import_module
+
+        app = getattr(import_module(self.group.module), self.group.attribute)
+        built = typer.main.get_group(app)
+        built.name = self.name
+        return built
+
+
 class IsotrackGroup(TyperGroup):
-    """Keeps the raw arguments (for changeset records) and turns user errors into one line."""
+    """Keeps the raw arguments (for changeset records) and turns user errors into one line.
+
+    The command groups (``unit``, ``qms``...) are built only when one is used: ``isotrack unit
+    list`` does not pay for building ``target`` and the rest, nor does the root help.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for name, group in GROUPS.items():
+            self.add_command(_Deferred(name, group))
+        self._listing = False
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        command = super().get_command(ctx, cmd_name)
+        if isinstance(command, _Deferred) and not self._listing:
+            command = self.commands[cmd_name] = command.load()
+        return command
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        self._listing = True  # the one-line helps are known without building the groups
+        try:
+            super().format_commands(ctx, formatter)
+        finally:
+            self._listing = False
 
     def make_context(
         self,
@@ -168,12 +207,7 @@ def root(
     ctx.obj = make_env(db, lang, ctx.meta.get("isotrack.argv", []))
 
 
-app.add_typer(units.app, name="unit")
-app.add_typer(qms.app, name="qms")
-app.add_typer(qms.procedures_app, name="procedures")
-app.add_typer(targets.app, name="target")
-app.add_typer(db.app, name="db")
-admin.register(app)
+admin.register(app)  # the command groups are added by IsotrackGroup
 io.register(app)
 app.command("check")(targets.check)
 app.command("report")(report)

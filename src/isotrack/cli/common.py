@@ -8,7 +8,7 @@ import sys
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, NamedTuple
 
 import typer
 
@@ -165,6 +165,25 @@ def report_write(result: WriteResult, e: Env) -> None:
         echo(f"dry run: nothing written ({len(result.events)} event(s) not recorded)")
     else:
         echo(f"changeset {result.changeset.id[:8]}: {len(result.events)} event(s) recorded")
+
+
+class Group(NamedTuple):
+    """A command group: where its Typer app is, and its one-line help."""
+
+    module: str
+    attribute: str
+    help: str
+
+
+# The command groups, in the order the root help lists them. The root command builds a group
+# only when it is used: building them all cost a third of every command's start-up.
+GROUPS = {
+    "unit": Group("isotrack.cli.units", "app", "Add, list, show and reorganise units."),
+    "qms": Group("isotrack.cli.qms", "app", "Record QMS stages, edition transitions and audits."),
+    "procedures": Group("isotrack.cli.qms", "procedures_app", "Record procedure counts."),
+    "target": Group("isotrack.cli.targets", "app", "Add, list, show and remove targets."),
+    "db": Group("isotrack.cli.db", "app", "The database file: its backups, and restoring one."),
+}
 
 
 # Option and argument declarations shared by several commands.

@@ -6,11 +6,11 @@ from typing import Annotated
 
 import typer
 
-from isotrack.cli.common import JSON_HELP, echo, emit_json, env
+from isotrack.cli.common import GROUPS, JSON_HELP, echo, emit_json, env
 from isotrack.errors import IsotrackError
 
 app = typer.Typer(
-    help="The database file: its backups, and restoring one.",
+    help=GROUPS["db"].help,
     rich_markup_mode=None,
     no_args_is_help=True,
 )

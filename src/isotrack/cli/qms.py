@@ -6,15 +6,15 @@ from typing import Annotated
 
 import typer
 
-from isotrack.cli.common import Code, DryRun, On, env, report_write
+from isotrack.cli.common import GROUPS, Code, DryRun, On, env, report_write
 
 app = typer.Typer(
-    help="Record QMS stages, edition transitions and audits.",
+    help=GROUPS["qms"].help,
     rich_markup_mode=None,
     no_args_is_help=True,
 )
 procedures_app = typer.Typer(
-    help="Record procedure counts.", rich_markup_mode=None, no_args_is_help=True
+    help=GROUPS["procedures"].help, rich_markup_mode=None, no_args_is_help=True
 )
 
 

@@ -7,6 +7,7 @@ from typing import Annotated
 import typer
 
 from isotrack.cli.common import (
+    GROUPS,
     AsOf,
     DryRun,
     Env,
@@ -20,9 +21,7 @@ from isotrack.cli.common import (
 from isotrack.errors import IsotrackError
 from isotrack.text import quoted
 
-app = typer.Typer(
-    help="Add, list, show and remove targets.", rich_markup_mode=None, no_args_is_help=True
-)
+app = typer.Typer(help=GROUPS["target"].help, rich_markup_mode=None, no_args_is_help=True)
 
 
 def parse_share(text: str) -> float:

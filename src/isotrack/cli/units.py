@@ -7,6 +7,7 @@ from typing import Annotated
 import typer
 
 from isotrack.cli.common import (
+    GROUPS,
     AsOf,
     DryRun,
     Json,
@@ -17,9 +18,7 @@ from isotrack.cli.common import (
     report_write,
 )
 
-app = typer.Typer(
-    help="Add, list, show and reorganise units.", rich_markup_mode=None, no_args_is_help=True
-)
+app = typer.Typer(help=GROUPS["unit"].help, rich_markup_mode=None, no_args_is_help=True)
 
 Basis = Annotated[str | None, typer.Option("--basis", help="Legal basis, e.g. 2786/QĐ-BQP.")]
 
