@@ -811,9 +811,12 @@ class Tracker:
                 undoes=request.undoes,
                 imports=tuple(request.imports),
             )
+            kept = [c.to_record() for c in request.kept_changesets]
+            # Checked: let the registries go before the file is serialised (after a large
+            # import they hold as much memory as the events).
+            del request
             if not dry_run:
                 tx.insert("events", [e.to_record() for e in new_events])
-                kept = [c.to_record() for c in request.kept_changesets]
                 tx.insert("changesets", [changeset.to_record(), *kept])
         self._snapshot, self._events, self._registries = None, None, {}
         return WriteResult(changeset, new_events, dry_run)
