@@ -175,7 +175,12 @@ def _check_tables(path: Path, doc: Document) -> None:
     for name, table in doc.items():
         if not isinstance(table, dict):
             raise corrupt(path, f"table {name!r} is not a JSON object")
-        if set(map(type, table.values())) <= {dict} and all(map(_is_doc_id, table)):
+        ids = "".join(table)  # every id is digits when all of them together are
+        if (
+            set(map(type, table.values())) <= {dict}
+            and (not ids or (ids.isascii() and ids.isdigit()))
+            and "" not in table
+        ):
             continue
         for doc_id, record in table.items():
             if not isinstance(record, dict):
