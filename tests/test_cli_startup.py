@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import sys
+
 import click
+import pytest
 import typer
 
+from isotrack import __version__
 from isotrack.cli import GROUPS, _Deferred, app
 
 
@@ -32,3 +36,29 @@ def test_a_command_builds_only_its_own_group() -> None:
     assert isinstance(unit, click.Group)
     assert "list" in unit.commands
     assert unit.help == GROUPS["unit"].help
+
+
+def test_the_entry_point_answers_version_as_the_command_line_does(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from isotrack.entry import main
+
+    monkeypatch.setattr(sys, "argv", ["isotrack", "--version"])
+    main()
+    fast = capsys.readouterr().out
+    with pytest.raises(SystemExit) as done:
+        app(["--version"], prog_name="isotrack")
+    assert done.value.code == 0
+    assert capsys.readouterr().out == fast == f"isotrack {__version__}\n"
+
+
+def test_the_entry_point_runs_the_command_line_for_anything_else(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from isotrack.entry import main
+
+    monkeypatch.setattr(sys, "argv", ["isotrack", "--help"])
+    with pytest.raises(SystemExit) as done:
+        main()
+    assert done.value.code == 0
+    assert "Usage: isotrack" in capsys.readouterr().out

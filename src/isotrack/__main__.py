@@ -1,3 +1,3 @@
-from isotrack.cli import main
+from isotrack.entry import main
 
 main()
