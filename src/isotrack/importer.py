@@ -771,27 +771,7 @@ class _SheetImport:
             self.problem(row.number, key, anomaly.message)
 
 
-@dataclass(slots=True)
-class _Then:
-    """What a snapshot row can say about a unit, as it stood on one date."""
-
-    name: str
-    parent: str | None
-    stage: str = "none"
-    stage_since: str | None = None
-    edition: str | None = None
-    edition_since: str | None = None
-    consultant: str | None = None
-    consultant_used: bool | None = None
-    model: str | None = None
-    decision: str | None = None
-    scope: str | None = None
-    procedures: dict[str, int] = field(
-        default_factory=lambda: dict.fromkeys(ev.PROCEDURE_CATEGORIES, 0)
-    )
-
-
-def _state_at(unit: UnitState, day: date) -> UnitState | _Then:
+def _state_at(unit: UnitState, day: date) -> UnitState:
     """The unit's facts at the end of ``day``: the unit itself when no event of it is later (the
     usual case, and free), else its own history replayed up to that day by the fold's rules
     for these facts (a unit's history is already in fold order)."""
@@ -799,7 +779,9 @@ def _state_at(unit: UnitState, day: date) -> UnitState | _Then:
     history = unit.history
     if not history or history[-1].on <= cut:
         return unit
-    then = _Then(name=unit.code, parent=None)
+    then = UnitState(
+        code=unit.code, name=unit.code, kind=unit.kind, parent=None, founded=unit.founded
+    )
     for event in history:
         if event.on > cut:
             break
