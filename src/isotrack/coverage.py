@@ -211,6 +211,9 @@ def evaluate(
     targets: Iterable[Target], events: list[Event], as_of: date, *, history: bool = False
 ) -> list[Coverage]:
     """Every target as of ``as_of``, with pace, projection and status."""
+    targets = list(targets)
+    if not targets:  # nothing to count: no need to fold the history
+        return []
     return evaluate_with_registry(targets, events, as_of, history=history)[0]
 
 
