@@ -15,6 +15,7 @@ from isotrack import events as ev
 from isotrack.coverage import Target, count, covers, evaluate, one_year_before
 from isotrack.events import Event
 from isotrack.timeline import fold
+from orgs import add_units, target_add
 
 DISTRICTS = [f"D{n:02d}" for n in range(1, 11)]
 REGIONAL = ["R1", "R2", "R3"]
@@ -31,40 +32,14 @@ APPLYING_ON = {  # six districts reach "applying" between 2020 and 2024
 
 def build(ok: Callable[..., Run]) -> None:
     ok("init")
-    ok("unit", "add", "P", "--name", "Bộ CHQS tỉnh", "--kind", "provincial-command", "--on", "2010")
-    for code in DISTRICTS:
-        ok(
-            "unit",
-            "add",
-            code,
-            "--name",
-            f"Ban CHQS huyện {code}",
-            "--kind",
-            "district-command",
-            "--parent",
-            "P",
-            "--on",
-            "2010",
-        )
+    add_units(
+        ok,
+        ("P", "Bộ CHQS tỉnh", "provincial-command", None),
+        *((code, f"Ban CHQS huyện {code}", "district-command", "P") for code in DISTRICTS),
+    )
     for code, when in APPLYING_ON.items():
         ok("qms", "stage", code, "applying", "--edition", "2015", "--on", when)
-    ok(
-        "target",
-        "add",
-        "district-2030",
-        "--kind",
-        "district-command",
-        "--reach",
-        "applying",
-        "--share",
-        "100",
-        "--by",
-        "2030",
-        "--successors",
-        "follow",
-        "--on",
-        "2019-01-01",
-    )
+    ok(*target_add("district-2030", "--successors", "follow", "--on", "2019-01-01"))
     for regional, group in GROUPS.items():
         ok(
             "unit",
