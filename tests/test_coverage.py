@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import date, timedelta
 
 import pytest
@@ -198,32 +199,10 @@ def test_pace_needed_and_observed() -> None:
 def test_freeze_keeps_ended_units_and_drop_forgets_them() -> None:
     events = unit_events(3, [date(2021, 1, 1)])
     events.append(Event("m", "U000", ev.MERGED, "2022-01-01", "2000", "c", {"into": "U001"}))
-    frozen = Target(
-        name="f",
-        kinds=("agency",),
-        reach="applying",
-        share=1.0,
-        deadline="2030-12-31",
-        start="2020-06-01",
-        successors="freeze",
-    )
-    dropped = Target(
-        name="d",
-        kinds=("agency",),
-        reach="applying",
-        share=1.0,
-        deadline="2030-12-31",
-        start="2020-06-01",
-        successors="drop",
-    )
-    followed = Target(
-        name="w",
-        kinds=("agency",),
-        reach="applying",
-        share=1.0,
-        deadline="2030-12-31",
-        start="2020-06-01",
-        successors="follow",
+    same = target(date(2030, 12, 31), start="2020-06-01")
+    frozen, dropped, followed = (
+        replace(same, name=name, successors=policy)
+        for name, policy in (("f", "freeze"), ("d", "drop"), ("w", "follow"))
     )
     f, d, w = evaluate([frozen, dropped, followed], events, AS_OF)
     assert (f.population, f.covered, f.count.lineage.kept) == (3, 1, ("U000",))
