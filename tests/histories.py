@@ -1,8 +1,10 @@
-"""Databases for import and export tests: a tracker on a fixed clock, and random but valid
-histories (any operation the tracker refuses is skipped), as Hypothesis strategies."""
+"""Databases for tests: a tracker on a fixed clock with shorthands for the common writes, and
+random but valid histories (any operation the tracker refuses is skipped), as Hypothesis
+strategies."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -10,6 +12,7 @@ from typing import Any
 
 from hypothesis import strategies as st
 
+from isotrack import events as ev
 from isotrack.catalog import load_catalog
 from isotrack.errors import IsotrackError
 from isotrack.importer import ImportResult, import_file
@@ -17,6 +20,7 @@ from isotrack.storage import Store
 from isotrack.tracker import Tracker, WriteResult
 
 TODAY = date(2026, 11, 22)
+D2010 = date(2010, 1, 1)
 CATALOG = load_catalog(None)
 # What a snapshot carries: ``unit list --json`` without lineage and audits (which only event
 # files carry).
@@ -39,16 +43,67 @@ SNAPSHOT_KEYS = (
 
 
 class Db:
-    """One database file; each ``tracker()`` is a new command, one second after the last."""
+    """One database file; each ``tracker()`` is a new command, one second after the last (undo
+    and redo are resolved by recorded time, so the clock must move). ``ids``, if given, are the
+    ids every new event and changeset takes, in turn."""
 
-    def __init__(self, path: Path, start: datetime | None = None) -> None:
+    def __init__(
+        self,
+        path: Path,
+        start: datetime | None = None,
+        *,
+        command: str = "test",
+        ids: Iterator[str] | None = None,
+    ) -> None:
         self.path = path
         self.store = Store(path)
         self.now = start or datetime(2026, 11, 22, 8, 0, tzinfo=UTC)
+        self.command = command
+        self.new_id = ids.__next__ if ids is not None else ev.new_id
 
     def tracker(self) -> Tracker:
         self.now += timedelta(seconds=1)
-        return Tracker(self.store, CATALOG, today=TODAY, now=self.now, command="test")
+        return Tracker(
+            self.store,
+            CATALOG,
+            today=TODAY,
+            now=self.now,
+            command=self.command,
+            id_factory=self.new_id,
+        )
+
+    # shorthands for the common writes, each one command
+    def add(
+        self, code: str, name: str, kind: str, parent: str | None = None, on: date = D2010
+    ) -> WriteResult:
+        return self.tracker().add_unit(
+            code, name=name, kind=kind, parent=parent, on=on, dry_run=False
+        )
+
+    def stage(self, code: str, stage: str, on: date, **options: Any) -> WriteResult:
+        settings: dict[str, Any] = {
+            "edition": None,
+            "consultant": None,
+            "no_consultant": False,
+            "model": None,
+            "decision": None,
+            "dry_run": False,
+        }
+        settings.update(options)
+        return self.tracker().set_stage(code, stage, on=on, **settings)
+
+    def merge(
+        self,
+        codes: list[str],
+        into: str,
+        on: date,
+        name: str | None = None,
+        kind: str | None = None,
+        dry_run: bool = False,
+    ) -> WriteResult:
+        return self.tracker().merge_units(
+            codes, into=into, basis="2786/QĐ-BQP", name=name, kind=kind, on=on, dry_run=dry_run
+        )
 
     def imp(
         self, path: Path, *, fmt: str | None = None, on: date = TODAY, dry_run: bool = False
@@ -181,16 +236,6 @@ def _play(t: Tracker, op: Op, code: str, other: str, root: str) -> str | None:
 
 def base(db: Db, *offices: str) -> None:
     """A ministry with one unit per office under it."""
-    t = db.tracker()
-    t.add_unit(
-        "R", name="Bộ Quốc phòng", kind="ministry", parent=None, on=date(2010, 1, 1), dry_run=False
-    )
+    db.add("R", "Bộ Quốc phòng", "ministry")
     for office in offices:
-        db.tracker().add_unit(
-            office,
-            name=f"Quân khu {office}",
-            kind="military-region",
-            parent="R",
-            on=date(2010, 1, 1),
-            dry_run=False,
-        )
+        db.add(office, f"Quân khu {office}", "military-region", "R")

@@ -13,15 +13,14 @@ import itertools
 import json
 import unicodedata
 from collections.abc import Callable, Iterator
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
 
 from conftest import TODAY, Run, file_hash
-from isotrack.catalog import load_catalog
-from isotrack.storage import Store
-from isotrack.tracker import Tracker
+from histories import D2010, Db
+from isotrack.tracker import WriteResult
 
 FORMS = "(use 2025-06-14, 14/06/2025, 2030, today or -3m)"
 CORRUPT_END = (
@@ -34,45 +33,26 @@ CORRUPT_END = (
 # The organisation every test starts from
 
 
-class Seeder:
+def seeder(path: Path, ids: Iterator[str] | None = None) -> Db:
     """Writes through ``Tracker`` with a fixed clock, one second per command (recorded in 2020, so
     every changeset the CLI writes later is newer)."""
-
-    def __init__(self, path: Path, ids: Iterator[str] | None = None) -> None:
-        self.store = Store(path)
-        self.catalog = load_catalog(None)
-        self.now = datetime(2020, 1, 1, tzinfo=UTC)
-        self.ids = ids
-
-    def __call__(self) -> Tracker:
-        self.now += timedelta(seconds=1)
-        extra = {"id_factory": self.ids.__next__} if self.ids is not None else {}
-        return Tracker(
-            self.store,
-            self.catalog,
-            today=date.fromisoformat(TODAY),
-            now=self.now,
-            command="seed",
-            **extra,  # type: ignore[arg-type]
-        )
+    return Db(path, datetime(2020, 1, 1, tzinfo=UTC), command="seed", ids=ids)
 
 
-def _cs(result: object) -> str:
-    changeset = result.changeset  # type: ignore[attr-defined]
-    assert changeset is not None
-    return str(changeset.id)
+def _cs(result: WriteResult) -> str:
+    assert result.changeset is not None
+    return result.changeset.id
 
 
 @pytest.fixture(scope="module")
 def seeded(tmp_path_factory: pytest.TempPathFactory) -> tuple[bytes, dict[str, str]]:
     """The seed database's bytes, and the ids of a few of its changesets."""
     path = tmp_path_factory.mktemp("seed") / "seed.json"
-    t = Seeder(path)
-    y2010 = date(2010, 1, 1)
+    t = seeder(path)
     ids: dict[str, str] = {}
 
-    def add(code: str, name: str, kind: str, parent: str | None, on: date = y2010) -> str:
-        return _cs(t().add_unit(code, name=name, kind=kind, parent=parent, on=on, dry_run=False))
+    def add(code: str, name: str, kind: str, parent: str | None, on: date = D2010) -> str:
+        return _cs(t.add(code, name, kind, parent, on))
 
     ids["add BQP"] = add("BQP", "Bộ Quốc phòng", "ministry", None)
     add("QK2", "Quân khu 2", "military-region", "BQP")
@@ -87,33 +67,13 @@ def seeded(tmp_path_factory: pytest.TempPathFactory) -> tuple[bytes, dict[str, s
         "QK2-LAOCAI",
         on=date(2025, 6, 14),
     )
-    t().merge_units(
-        ["LC-SM"],
-        into="LC-P1",
-        basis="2786/QĐ-BQP",
-        name=None,
-        kind=None,
-        on=date(2025, 6, 14),
-        dry_run=False,
-    )
-
-    def stage(code: str, value: str, on: date, **options: object) -> str:
-        settings: dict[str, object] = {
-            "edition": None,
-            "consultant": None,
-            "no_consultant": False,
-            "model": None,
-            "decision": None,
-        }
-        settings.update(options)
-        return _cs(t().set_stage(code, value, on=on, dry_run=False, **settings))  # type: ignore[arg-type]
-
-    stage("LC-BT", "planned", date(2019, 1, 15))
-    stage("LC-BT", "building", date(2019, 6, 1), edition="2015", no_consultant=True)
-    stage("LC-BT", "applying", date(2019, 12, 1))
-    stage("LC-BH", "planned", date(2020, 1, 15))
+    t.merge(["LC-SM"], "LC-P1", on=date(2025, 6, 14))
+    _cs(t.stage("LC-BT", "planned", date(2019, 1, 15)))
+    _cs(t.stage("LC-BT", "building", date(2019, 6, 1), edition="2015", no_consultant=True))
+    _cs(t.stage("LC-BT", "applying", date(2019, 12, 1)))
+    _cs(t.stage("LC-BH", "planned", date(2020, 1, 15)))
     ids["procedures LC-BT"] = _cs(
-        t().set_procedures(
+        t.tracker().set_procedures(
             "LC-BT",
             {"tthc": 4, "internal": 21, "product": None},
             on=date(2021, 1, 10),
@@ -899,11 +859,9 @@ def test_undo_already_undone(cli: Cli, ok: Cli, db: Path, seed_ids: dict[str, st
 
 def test_undo_ambiguous_prefix(cli: Cli, db_path: Path) -> None:
     ids = iter(["abc1" + "0" * 28, "e1" + "0" * 30, "abc2" + "0" * 28, "e2" + "0" * 30])
-    t = Seeder(db_path, ids)
+    t = seeder(db_path, ids)
     for code in ("A1", "A2"):
-        t().add_unit(
-            code, name=code, kind="ministry", parent=None, on=date(2010, 1, 1), dry_run=False
-        )
+        t.add(code, code, "ministry")
     for ref in ("abc", "ABC", "a"):
         assert refused(cli, db_path, ["undo", ref], 1) == (
             f"error: changeset '{ref}' is ambiguous: it matches abc100000000, abc200000000"

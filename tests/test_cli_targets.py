@@ -9,46 +9,24 @@ from pathlib import Path
 import pytest
 
 from conftest import Run, file_hash
+from orgs import add_units, target_add
 
 
 @pytest.fixture
 def org(ok: Callable[..., Run]) -> Callable[..., Run]:
     ok("init")
-    ok("unit", "add", "P", "--name", "Bộ CHQS tỉnh", "--kind", "provincial-command", "--on", "2010")
-    for code in ("D1", "D2"):
-        ok(
-            "unit",
-            "add",
-            code,
-            "--name",
-            f"Ban CHQS {code}",
-            "--kind",
-            "district-command",
-            "--parent",
-            "P",
-            "--on",
-            "2010",
-        )
+    add_units(
+        ok,
+        ("P", "Bộ CHQS tỉnh", "provincial-command", None),
+        ("D1", "Ban CHQS D1", "district-command", "P"),
+        ("D2", "Ban CHQS D2", "district-command", "P"),
+    )
     ok("qms", "stage", "D1", "applying", "--no-consultant", "--on", "2022-05-01")
     return ok
 
 
 def test_add_list_show_remove_and_undo(org: Callable[..., Run]) -> None:
-    added = org(
-        "target",
-        "add",
-        "d",
-        "--kind",
-        "district-command",
-        "--reach",
-        "applying",
-        "--share",
-        "100%",
-        "--by",
-        "2030",
-        "--on",
-        "2022-01-01",
-    )
+    added = org(*target_add("d", "--on", "2022-01-01", share="100%"))
     assert "target d: 100% reaching 'applying' by 2030-12-31" in added.stdout
     listed = json.loads(org("target", "list", "--json").stdout)
     assert listed == [
@@ -91,36 +69,8 @@ def test_install_adds_the_ministry_targets_once(org: Callable[..., Run]) -> None
 def test_check_exit_codes_and_named_targets(
     org: Callable[..., Run], cli: Callable[..., Run]
 ) -> None:
-    org(
-        "target",
-        "add",
-        "half",
-        "--kind",
-        "district-command",
-        "--reach",
-        "applying",
-        "--share",
-        "50",
-        "--by",
-        "2030",
-        "--on",
-        "2020",
-    )
-    org(
-        "target",
-        "add",
-        "all",
-        "--kind",
-        "district-command",
-        "--reach",
-        "applying",
-        "--share",
-        "100",
-        "--by",
-        "2022",
-        "--on",
-        "2020",
-    )
+    org(*target_add("half", "--on", "2020", share="50"))
+    org(*target_add("all", "--on", "2020", by="2022"))
     assert cli("check", "half", "--as-of", "2023-01-01").exit_code == 0
     result = cli("check", "--as-of", "2023-01-01", "--json")
     assert result.exit_code == 3
@@ -136,144 +86,42 @@ def test_check_exit_codes_and_named_targets(
     ("args", "code", "message"),
     [
         (
-            [
-                "target",
-                "add",
-                "x",
-                "--kind",
-                "district-command",
-                "--reach",
-                "applying",
-                "--share",
-                "abc",
-                "--by",
-                "2030",
-            ],
+            target_add("x", share="abc"),
             1,
             "--share must be a percentage such as 100 or 87.5%, got 'abc'",
         ),
         (
-            [
-                "target",
-                "add",
-                "x",
-                "--kind",
-                "district-command",
-                "--reach",
-                "applying",
-                "--share",
-                "120",
-                "--by",
-                "2030",
-            ],
+            target_add("x", share="120"),
             1,
             "a target's share must be above 0% and at most 100%, got 120%",
         ),
         (
-            [
-                "target",
-                "add",
-                "x y",
-                "--kind",
-                "district-command",
-                "--reach",
-                "applying",
-                "--share",
-                "100",
-                "--by",
-                "2030",
-            ],
+            target_add("x y"),
             1,
             "invalid target name 'x y': use letters, digits and - _ . (at most 64)",
         ),
         (
-            [
-                "target",
-                "add",
-                "x",
-                "--kind",
-                "district-command",
-                "--reach",
-                "none",
-                "--share",
-                "100",
-                "--by",
-                "2030",
-            ],
+            target_add("x", reach="none"),
             1,
             "a target cannot require stage 'none': use planned, building, applying or announced",
         ),
         (
-            [
-                "target",
-                "add",
-                "x",
-                "--kind",
-                "district-command",
-                "--reach",
-                "applying",
-                "--share",
-                "100",
-                "--by",
-                "2030",
-                "--successors",
-                "keep",
-            ],
+            target_add("x", "--successors", "keep"),
             1,
             "unknown successor policy 'keep': use follow, freeze, drop",
         ),
         (
-            [
-                "target",
-                "add",
-                "x",
-                "--kind",
-                "district-command",
-                "--reach",
-                "applying",
-                "--share",
-                "100",
-                "--by",
-                "2030",
-                "--freeze-on",
-                "2024",
-            ],
+            target_add("x", "--freeze-on", "2024"),
             2,
             "--freeze-on goes with --successors freeze",
         ),
         (
-            [
-                "target",
-                "add",
-                "x",
-                "--kind",
-                "district-command",
-                "--reach",
-                "applying",
-                "--share",
-                "100",
-                "--by",
-                "2030",
-                "--under",
-                "NOPE",
-            ],
+            target_add("x", "--under", "NOPE"),
             1,
             "unknown unit 'NOPE'",
         ),
         (
-            [
-                "target",
-                "add",
-                "x",
-                "--kind",
-                "district-command",
-                "--reach",
-                "applying",
-                "--share",
-                "100",
-                "--by",
-                "31/02/2030",
-            ],
+            target_add("x", by="31/02/2030"),
             1,
             "cannot read --by '31/02/2030': day is out of range for month (use 2025-06-14, "
             "14/06/2025, 2030, today or -3m)",
@@ -307,19 +155,7 @@ def test_target_errors_change_nothing(
 
 
 def test_a_target_name_is_taken_once(org: Callable[..., Run], cli: Callable[..., Run]) -> None:
-    args = [
-        "target",
-        "add",
-        "d",
-        "--kind",
-        "district-command",
-        "--reach",
-        "applying",
-        "--share",
-        "100",
-        "--by",
-        "2030",
-    ]
+    args = target_add("d")
     org(*args)
     result = cli(*args)
     assert result.exit_code == 1

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import date, timedelta
 
 import pytest
@@ -15,6 +16,7 @@ from isotrack import events as ev
 from isotrack.coverage import Target, count, covers, evaluate, one_year_before
 from isotrack.events import Event
 from isotrack.timeline import fold
+from orgs import add_units, target_add
 
 DISTRICTS = [f"D{n:02d}" for n in range(1, 11)]
 REGIONAL = ["R1", "R2", "R3"]
@@ -31,40 +33,14 @@ APPLYING_ON = {  # six districts reach "applying" between 2020 and 2024
 
 def build(ok: Callable[..., Run]) -> None:
     ok("init")
-    ok("unit", "add", "P", "--name", "Bộ CHQS tỉnh", "--kind", "provincial-command", "--on", "2010")
-    for code in DISTRICTS:
-        ok(
-            "unit",
-            "add",
-            code,
-            "--name",
-            f"Ban CHQS huyện {code}",
-            "--kind",
-            "district-command",
-            "--parent",
-            "P",
-            "--on",
-            "2010",
-        )
+    add_units(
+        ok,
+        ("P", "Bộ CHQS tỉnh", "provincial-command", None),
+        *((code, f"Ban CHQS huyện {code}", "district-command", "P") for code in DISTRICTS),
+    )
     for code, when in APPLYING_ON.items():
         ok("qms", "stage", code, "applying", "--edition", "2015", "--on", when)
-    ok(
-        "target",
-        "add",
-        "district-2030",
-        "--kind",
-        "district-command",
-        "--reach",
-        "applying",
-        "--share",
-        "100",
-        "--by",
-        "2030",
-        "--successors",
-        "follow",
-        "--on",
-        "2019-01-01",
-    )
+    ok(*target_add("district-2030", "--successors", "follow", "--on", "2019-01-01"))
     for regional, group in GROUPS.items():
         ok(
             "unit",
@@ -223,32 +199,10 @@ def test_pace_needed_and_observed() -> None:
 def test_freeze_keeps_ended_units_and_drop_forgets_them() -> None:
     events = unit_events(3, [date(2021, 1, 1)])
     events.append(Event("m", "U000", ev.MERGED, "2022-01-01", "2000", "c", {"into": "U001"}))
-    frozen = Target(
-        name="f",
-        kinds=("agency",),
-        reach="applying",
-        share=1.0,
-        deadline="2030-12-31",
-        start="2020-06-01",
-        successors="freeze",
-    )
-    dropped = Target(
-        name="d",
-        kinds=("agency",),
-        reach="applying",
-        share=1.0,
-        deadline="2030-12-31",
-        start="2020-06-01",
-        successors="drop",
-    )
-    followed = Target(
-        name="w",
-        kinds=("agency",),
-        reach="applying",
-        share=1.0,
-        deadline="2030-12-31",
-        start="2020-06-01",
-        successors="follow",
+    same = target(date(2030, 12, 31), start="2020-06-01")
+    frozen, dropped, followed = (
+        replace(same, name=name, successors=policy)
+        for name, policy in (("f", "freeze"), ("d", "drop"), ("w", "follow"))
     )
     f, d, w = evaluate([frozen, dropped, followed], events, AS_OF)
     assert (f.population, f.covered, f.count.lineage.kept) == (3, 1, ("U000",))

@@ -13,85 +13,27 @@ import pytest
 from openpyxl import load_workbook
 
 from conftest import Run
+from orgs import add_units, target_add
 
 
 @pytest.fixture
 def org(ok: Callable[..., Run]) -> Callable[..., Run]:
     ok("init")
-    ok("unit", "add", "BQP", "--name", "Bộ Quốc phòng", "--kind", "ministry", "--on", "2010")
-    ok(
-        "unit",
-        "add",
-        "QK2",
-        "--name",
-        "Quân khu 2",
-        "--kind",
-        "military-region",
-        "--parent",
-        "BQP",
-        "--on",
-        "2010",
-    )
-    ok(
-        "unit",
-        "add",
-        "LC",
-        "--name",
-        "Bộ CHQS tỉnh Lào Cai",
-        "--kind",
-        "provincial-command",
-        "--parent",
-        "QK2",
-        "--on",
-        "2010",
-    )
-    for code in ("LC-A", "LC-B"):
-        ok(
-            "unit",
-            "add",
-            code,
-            "--name",
-            f"Ban CHQS {code}",
-            "--kind",
-            "district-command",
-            "--parent",
-            "LC",
-            "--on",
-            "2010",
-        )
-    ok(
-        "unit",
-        "add",
-        "EVIL",
-        "--name",
-        '=HYPERLINK("x")',
-        "--kind",
-        "agency",
-        "--parent",
-        "BQP",
-        "--on",
-        "2010",
+    add_units(
+        ok,
+        ("BQP", "Bộ Quốc phòng", "ministry", None),
+        ("QK2", "Quân khu 2", "military-region", "BQP"),
+        ("LC", "Bộ CHQS tỉnh Lào Cai", "provincial-command", "QK2"),
+        ("LC-A", "Ban CHQS LC-A", "district-command", "LC"),
+        ("LC-B", "Ban CHQS LC-B", "district-command", "LC"),
+        ("EVIL", '=HYPERLINK("x")', "agency", "BQP"),
     )
     ok("qms", "stage", "LC-A", "applying", "--edition", "2008", "--on", "2019-05-01")
     ok("qms", "edition", "LC-A", "2015", "--on", "2020-10-01")
     ok("qms", "stage", "QK2", "announced", "--edition", "2015", "--on", "2021-03-01")
     ok("procedures", "set", "LC-A", "--tthc", "3", "--internal", "12", "--on", "2021-01-01")
     ok("procedures", "set", "QK2", "--internal", "40", "--on", "2021-03-01")
-    ok(
-        "target",
-        "add",
-        "district-2030",
-        "--kind",
-        "district-command",
-        "--reach",
-        "applying",
-        "--share",
-        "100",
-        "--by",
-        "2030",
-        "--on",
-        "2019-01-01",
-    )
+    ok(*target_add("district-2030", "--on", "2019-01-01"))
     return ok
 
 

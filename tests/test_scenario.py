@@ -7,54 +7,25 @@ from collections.abc import Callable
 from pathlib import Path
 
 from conftest import Run, file_hash
+from orgs import add_units
 
-DISTRICTS = ["LC-BT", "LC-BH", "LC-SM"]
+DISTRICT_NAMES = {
+    "LC-BT": "Ban CHQS huyện Bảo Thắng",
+    "LC-BH": "Ban CHQS huyện Bắc Hà",
+    "LC-SM": "Ban CHQS thị xã Sa Pa",
+}
+DISTRICTS = list(DISTRICT_NAMES)
 
 
 def build_scenario(ok: Callable[..., Run]) -> None:
     ok("init")
-    ok("unit", "add", "BQP", "--name", "Bộ Quốc phòng", "--kind", "ministry", "--on", "2010")
-    ok(
-        "unit",
-        "add",
-        "QK2",
-        "--name",
-        "Quân khu 2",
-        "--kind",
-        "military-region",
-        "--parent",
-        "BQP",
-        "--on",
-        "2010",
+    add_units(
+        ok,
+        ("BQP", "Bộ Quốc phòng", "ministry", None),
+        ("QK2", "Quân khu 2", "military-region", "BQP"),
+        ("QK2-LAOCAI", "Bộ Chỉ huy quân sự tỉnh Lào Cai", "provincial-command", "QK2"),
+        *((code, name, "district-command", "QK2-LAOCAI") for code, name in DISTRICT_NAMES.items()),
     )
-    ok(
-        "unit",
-        "add",
-        "QK2-LAOCAI",
-        "--name",
-        "Bộ Chỉ huy quân sự tỉnh Lào Cai",
-        "--kind",
-        "provincial-command",
-        "--parent",
-        "QK2",
-        "--on",
-        "2010",
-    )
-    names = ["Ban CHQS huyện Bảo Thắng", "Ban CHQS huyện Bắc Hà", "Ban CHQS thị xã Sa Pa"]
-    for code, name in zip(DISTRICTS, names, strict=True):
-        ok(
-            "unit",
-            "add",
-            code,
-            "--name",
-            name,
-            "--kind",
-            "district-command",
-            "--parent",
-            "QK2-LAOCAI",
-            "--on",
-            "2010",
-        )
     for code, year in (("LC-BT", 2019), ("LC-BH", 2020)):
         ok("qms", "stage", code, "planned", "--on", f"15/01/{year}")
         ok(
@@ -83,16 +54,23 @@ def build_scenario(ok: Callable[..., Run]) -> None:
         ok("qms", "edition", code, "2015", "--on", "30/09/2020")
     ok("procedures", "set", "LC-BT", "--tthc", "4", "--internal", "21", "--on", "2021-01-10")
     ok("procedures", "set", "LC-BH", "--internal", "17", "--on", "2021-02-10")
+    add_units(
+        ok,
+        ("LC-PTKV1", "Ban CHPTKV 1 Lào Cai", "regional-defence-command", "QK2-LAOCAI"),
+        on="14/06/2025",
+    )
+
+
+def merge_the_districts(ok: Callable[..., Run]) -> None:
+    """The 2025 reorganisation: the three district commands merge into LC-PTKV1."""
     ok(
         "unit",
-        "add",
+        "merge",
+        *DISTRICTS,
+        "--into",
         "LC-PTKV1",
-        "--name",
-        "Ban CHPTKV 1 Lào Cai",
-        "--kind",
-        "regional-defence-command",
-        "--parent",
-        "QK2-LAOCAI",
+        "--basis",
+        "2786/QĐ-BQP",
         "--on",
         "14/06/2025",
     )
@@ -107,17 +85,7 @@ def test_merge_of_district_commands_and_its_undo(ok: Callable[..., Run], db_path
     build_scenario(ok)
     before_merge = ok("unit", "list", "--as-of", "2025-07-01", "--json").stdout
 
-    ok(
-        "unit",
-        "merge",
-        *DISTRICTS,
-        "--into",
-        "LC-PTKV1",
-        "--basis",
-        "2786/QĐ-BQP",
-        "--on",
-        "14/06/2025",
-    )
+    merge_the_districts(ok)
 
     live_2024 = districts(ok, "2024-01-01")
     assert [u["code"] for u in live_2024] == sorted(DISTRICTS)
@@ -159,17 +127,7 @@ def test_merge_of_district_commands_and_its_undo(ok: Callable[..., Run], db_path
 
 def test_the_card_tells_the_units_story(ok: Callable[..., Run]) -> None:
     build_scenario(ok)
-    ok(
-        "unit",
-        "merge",
-        *DISTRICTS,
-        "--into",
-        "LC-PTKV1",
-        "--basis",
-        "2786/QĐ-BQP",
-        "--on",
-        "14/06/2025",
-    )
+    merge_the_districts(ok)
     card = ok("unit", "show", "lc-bt").stdout
     assert "Ban CHQS huyện Bảo Thắng" in card
     assert "Ended: 2025-06-14, merged into LC-PTKV1 (basis 2786/QĐ-BQP)" in card

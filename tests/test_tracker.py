@@ -4,68 +4,25 @@
 from __future__ import annotations
 
 import os
-from datetime import UTC, date, datetime, timedelta
+from datetime import date
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from conftest import file_hash
+from histories import TODAY, Db
 from isotrack import events as ev
-from isotrack.catalog import load_catalog
 from isotrack.errors import ChangesetError, InvalidTransitionError, UnknownUnitError
-from isotrack.storage import Store
 from isotrack.timeline import UnitState
 from isotrack.tracker import Tracker, WriteResult
 
-TODAY = date(2026, 11, 22)
-D2010 = date(2010, 1, 1)
 
-
-class Org:
-    """A fresh ``Tracker`` per command, as the CLI makes one, on a clock that moves one second per
-    command (undo and redo are resolved by recorded time, so it must move)."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self.store = Store(path)
-        self.catalog = load_catalog(None)
-        self.now = datetime(2026, 11, 22, 8, 0, tzinfo=UTC)
+class Org(Db):
+    """A fresh ``Tracker`` per command, as the CLI makes one: ``org()`` is the next command's."""
 
     def __call__(self) -> Tracker:
-        self.now += timedelta(seconds=1)
-        return Tracker(self.store, self.catalog, today=TODAY, now=self.now, command="test")
-
-    # shorthands for the common writes
-    def add(
-        self, code: str, name: str, kind: str, parent: str | None = None, on: date = D2010
-    ) -> WriteResult:
-        return self().add_unit(code, name=name, kind=kind, parent=parent, on=on, dry_run=False)
-
-    def stage(self, code: str, stage: str, on: date, **options: Any) -> WriteResult:
-        settings: dict[str, Any] = {
-            "edition": None,
-            "consultant": None,
-            "no_consultant": False,
-            "model": None,
-            "decision": None,
-            "dry_run": False,
-        }
-        settings.update(options)
-        return self().set_stage(code, stage, on=on, **settings)
-
-    def merge(
-        self,
-        codes: list[str],
-        into: str,
-        on: date,
-        name: str | None = None,
-        kind: str | None = None,
-        dry_run: bool = False,
-    ) -> WriteResult:
-        return self().merge_units(
-            codes, into=into, basis="2786/QĐ-BQP", name=name, kind=kind, on=on, dry_run=dry_run
-        )
+        return self.tracker()
 
     def unit(self, code: str, as_of: date = TODAY) -> UnitState:
         return self().unit(code, as_of)
@@ -357,18 +314,11 @@ def test_undo_of_an_undo_restores_what_it_cancelled(org: Org) -> None:
 
 def test_undo_by_an_ambiguous_prefix(tmp_path: Path) -> None:
     ids = iter(["ab1" + "0" * 29, "e1" + "0" * 30, "ab2" + "0" * 29, "e2" + "0" * 30])
-    store = Store(tmp_path / "db.json")
-
-    def tracker(minute: int) -> Tracker:
-        now = datetime(2026, 1, 1, 0, minute, tzinfo=UTC)
-        return Tracker(store, load_catalog(None), today=TODAY, now=now, id_factory=ids.__next__)
-
-    for minute, code in enumerate(("A", "B")):
-        tracker(minute).add_unit(
-            code, name=code, kind="ministry", parent=None, on=D2010, dry_run=False
-        )
+    org = Org(tmp_path / "db.json", ids=ids)
+    for code in ("A", "B"):
+        org.add(code, code, "ministry")
     with pytest.raises(ChangesetError) as refused:
-        tracker(5).undo("AB", dry_run=False)
+        org().undo("AB", dry_run=False)
     assert str(refused.value) == (
         "changeset 'AB' is ambiguous: it matches ab1000000000, ab2000000000"
     )
