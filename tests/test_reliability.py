@@ -49,7 +49,7 @@ import sys
 import threading
 import time
 import traceback
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from random import Random
 from typing import Any
@@ -1231,15 +1231,27 @@ def test_found_event_files_with_ill_typed_data(
     assert problem in result.stderr
 
 
-def test_found_a_stored_split_into_a_list_is_a_damaged_database(arena: Arena) -> None:
-    """The same bad data put in the database by hand: a clear damaged-database error."""
+def run_on_edited_seed(
+    arena: Arena, edit: Callable[[dict[str, Any]], None], args: list[str]
+) -> Result:
+    """``args`` run on the seed database edited by hand with ``edit``: checked as damaged."""
     doc = orjson.loads(arena.seed)
-    record = next(r for r in doc["events"].values() if r["type"] == "unit.founded")
-    record["data"]["parent"] = ["BT"]
+    edit(doc)
     content = orjson.dumps(doc)
     arena.reset(content)
-    result = arena.invoke(["report"])
-    check_outcome(arena, ["report"], result, content, damaged=True)
+    result = arena.invoke(args)
+    check_outcome(arena, args, result, content, damaged=True)
+    return result
+
+
+def test_found_a_stored_split_into_a_list_is_a_damaged_database(arena: Arena) -> None:
+    """The same bad data put in the database by hand: a clear damaged-database error."""
+
+    def edit(doc: dict[str, Any]) -> None:
+        record = next(r for r in doc["events"].values() if r["type"] == "unit.founded")
+        record["data"]["parent"] = ["BT"]
+
+    result = run_on_edited_seed(arena, edit, ["report"])
     assert result.exit_code == 1
     assert "'parent' is ['BT'], not a unit code or null" in result.stderr
 
@@ -1285,11 +1297,10 @@ def test_found_a_count_of_4301_digits_in_a_sheet(arena: Arena) -> None:
 def test_found_a_changeset_recorded_at_a_time_that_is_not_one(arena: Arena) -> None:
     """A changeset 'recorded' that is text but not a timestamp passed the load checks, then
     crashed ``log``: it is now a damaged record, found on load."""
-    doc = orjson.loads(arena.seed)
-    doc["changesets"]["1"]["recorded"] = "0"
-    content = orjson.dumps(doc)
-    arena.reset(content)
-    result = arena.invoke(["log"])
-    check_outcome(arena, ["log"], result, content, damaged=True)
+
+    def edit(doc: dict[str, Any]) -> None:
+        doc["changesets"]["1"]["recorded"] = "0"
+
+    result = run_on_edited_seed(arena, edit, ["log"])
     assert result.exit_code == 1
     assert "'recorded' is not an ISO timestamp" in result.stderr
