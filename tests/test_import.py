@@ -278,6 +278,23 @@ def test_a_retroactive_conflict_is_reported_on_its_row(org: Db, tmp_path: Path) 
     ]
 
 
+@pytest.mark.parametrize("first", ["product", "tthc"])
+def test_a_count_problem_names_the_first_count_column_of_the_sheet(
+    org: Db, tmp_path: Path, first: str
+) -> None:
+    """Counts dated before the unit exists: the problem is put on the row's first count cell,
+    in the sheet's own order of columns."""
+    second = "tthc" if first == "product" else "product"
+    path = sheet(tmp_path / "counts.csv",
+                 [["X1", "Unit X", "brigade", "01/06/2025", "3", "2", "01/01/2025"]],
+                 ["code", "name", "kind", "founded", first, second, "date"])  # fmt: skip
+    with pytest.raises(ImportRowError) as caught:
+        org.imp(path)
+    [(where, what)] = caught.value.problems
+    assert where == f"row 2, column {first}"
+    assert what.startswith("X1: ")
+
+
 def test_moves_that_make_a_cycle(org: Db, tmp_path: Path) -> None:
     path = sheet(tmp_path / "cycle.csv", [["QK2", "LC-BATHANG"]], ["code", "parent"])
     with pytest.raises(ImportRowError) as caught:

@@ -127,6 +127,28 @@ def test_doctor_fix_repairs_records_without_guessing(
     assert next(r for r in log if r["id"] == miscounted["id"])["events"] == 1
 
 
+def test_a_recovered_changeset_never_takes_a_recorded_time_that_is_not_one(
+    ok: Callable[..., Run], db_path: Path
+) -> None:
+    """A changeset record rebuilt by doctor takes its events' recorded time only when that is
+    a timestamp: otherwise the fix itself would make the file unreadable."""
+    ok("init")
+    ok("unit", "add", "A", "--name", "Đơn vị A", "--kind", "agency", "--on", "2020")
+    with Store(db_path).transaction() as tx:
+        event = dict(tx.snapshot.table("events")[0])
+        lost = event["changeset"]
+        tx.delete("events", "id", event["id"])
+        tx.insert("events", [{**event, "recorded": "yesterday"}])
+        tx.delete("changesets", "id", lost)
+
+    ok("doctor", "--fix")
+    log = json.loads(ok("log", "--json").stdout)
+    [recovered] = [row for row in log if row["id"] == lost]
+    assert recovered["recorded"] == ""
+    assert recovered["command"] == "(record recovered by isotrack doctor --fix)"
+    ok("unit", "rename", "A", "--name", "Đơn vị A1")  # writes still read the file
+
+
 def test_doctor_cannot_fix_two_events_sharing_an_id(
     ok: Callable[..., Run], cli: Callable[..., Run], db_path: Path
 ) -> None:

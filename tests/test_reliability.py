@@ -1211,8 +1211,11 @@ def event_file(*events: dict[str, Any]) -> bytes:
          "'share' is 'all', not a number"),
         ({"unit": "BT", "type": "unit.renamed", "on": "2026-01-01", "data": {"name": {}}},
          "'name' is {}, not text"),
+        ({"unit": "BT", "type": "unit.renamed", "on": "2026-01-01", "recorded": "yesterday",
+          "data": {"name": "X"}}, "'recorded' is not an ISO timestamp: 'yesterday'"),
     ],
-    ids=["split-into-a-list", "target-without-fields", "target-share-text", "name-an-object"],
+    ids=["split-into-a-list", "target-without-fields", "target-share-text", "name-an-object",
+         "recorded-not-a-time"],
 )  # fmt: skip
 def test_found_event_files_with_ill_typed_data(
     arena: Arena, event: dict[str, Any], problem: str

@@ -258,3 +258,16 @@ def test_a_registry_goes_on_once_and_only_when_it_holds_every_event() -> None:
     assert fold_onwards(fold(BASE, "2024-01-01"), LATER[:1]) is None
     assert fold_onwards(registry, LATER[:1]) is not None
     assert fold_onwards(registry, LATER[1:2]) is None  # used up
+
+
+def test_going_on_declines_what_a_fold_would_count_differently() -> None:
+    """An id already folded (or given twice) counts once in a fold, and an event of a
+    changeset undone is left out: going on would apply them, so it declines."""
+    later = LATER[0]
+    again = BASE[0]._replace(on="2026-06-01", data={"name": "Z", "kind": "ministry"})
+    assert fold_onwards(fold(BASE), [again]) is None
+    assert fold_onwards(fold(BASE), [later, later]) is None
+    undo = event("", ev.REVERTED, "2026-01-01", {"changeset": "gone"}, changeset="undo")
+    undone = later._replace(id="e-undone", changeset="gone")
+    assert fold_onwards(fold([*BASE, undo]), [undone]) is None
+    assert fold_onwards(fold([*BASE, undo]), [later]) is not None

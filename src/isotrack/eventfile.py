@@ -119,6 +119,8 @@ def _event(record: dict[str, Any]) -> Event:
     for key in ("changeset", "recorded"):
         if not getattr(event, key):
             raise ValueError(f"'{key}' is missing (an event file carries complete events)")
+    if not ev.is_timestamp(event.recorded):
+        raise ValueError(f"'recorded' is not an ISO timestamp: {quoted(event.recorded)}")
     unit_less = event.type in ev.TIMELESS or event.type == ev.REVERTED
     if not unit_less:
         try:

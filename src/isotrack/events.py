@@ -193,7 +193,8 @@ def _is_iso_date(text: str) -> bool:
     return True
 
 
-def _is_timestamp(text: str) -> bool:
+def is_timestamp(text: str) -> bool:
+    """Whether ``text`` is an ISO date and time (as ``recorded`` times are)."""
     try:
         datetime.fromisoformat(text)
     except ValueError:
@@ -350,7 +351,7 @@ class Changeset:
             if not isinstance(record.get(key, ""), str):
                 raise ValueError(f"'{key}' is not text")
         recorded = record.get("recorded", "")
-        if recorded and not _is_timestamp(recorded):
+        if recorded and not is_timestamp(recorded):
             raise ValueError(f"'recorded' is not an ISO timestamp: {recorded[:40]!r}")
         events = record.get("events", 0)
         if not isinstance(events, int):

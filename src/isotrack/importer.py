@@ -381,10 +381,11 @@ class _SheetImport:
                         results[index] = None
             columns[key] = results
         nothing: list[Any] = [None] * len(kept)
-        count_keys = [key for key in COUNT_COLUMNS if key in columns]
+        count_keys = {key for key in COUNT_COLUMNS if key in columns}
+        # A row's counts in its own order of columns: the first names the cell of a problem.
         counts: list[Any] = [
-            {k: v for k, v in zip(count_keys, found, strict=True) if v is not None}
-            for found in zip(*(columns[k] for k in count_keys), strict=True)
+            {k: columns[k][i] for k in values if k in count_keys and columns[k][i] is not None}
+            for i, values in enumerate(kept)
         ] if count_keys else [{} for _ in kept]  # fmt: skip
         row_cells = [columns.get(f, nothing) for f in _ROW_CELLS]
         after: list[list[Any]] = [columns.get(f, nothing) for f in ("procedures_date", "date")]

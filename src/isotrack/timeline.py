@@ -215,10 +215,16 @@ def fold_onwards(registry: Registry, events: list[Event]) -> Registry | None:
         return None
     if any(event.type in TIMELESS or event.type == REVERTED for event in events):
         return None
+    new_ids = {event.id for event in events}
+    if len(new_ids) != len(events) or not new_ids.isdisjoint(folder.ids):
+        return None  # an event already folded, or given twice: fold counts each id once
+    if registry.reverted and any(event.changeset in registry.reverted for event in events):
+        return None
     ordered = sorted(events, key=sort_key)
     if ordered and sort_key(ordered[0]) <= registry._last:
         return None
     registry._folder = None
+    folder.ids |= new_ids
     folder.apply_all(ordered)
     return Registry(
         as_of=None,
@@ -238,11 +244,13 @@ def fold_series(
     The registries yielded share their units: use each before asking for the next.
     """
     all_events = events if isinstance(events, list) else list(events)
-    if len({e.id for e in all_events}) != len(all_events):
+    ids = {e.id for e in all_events}
+    if len(ids) != len(all_events):
         # An event is its id: one stored twice (a hand-merged file) counts once.
         all_events = list({e.id: e for e in reversed(all_events)}.values())[::-1]
     reverted = reverted_changesets(all_events)
     folder = _Folder()
+    folder.ids = ids
     dated: list[Event] = []
     timeless: list[Event] = []
     for event in all_events:
@@ -300,6 +308,7 @@ class _Folder:
     """Applies sorted events one by one to a dict of units."""
 
     def __init__(self) -> None:
+        self.ids: set[str] = set()  # of every event folded (``fold_onwards`` checks new ones)
         self.units: dict[str, UnitState] = {}
         self.anomalies: list[Anomaly] = []
         self.targets: dict[str, dict[str, Any]] = {}

@@ -333,7 +333,7 @@ class Tracker:
             if stored is None:
                 recovered = Changeset(
                     changeset_id,
-                    first_seen[changeset_id],
+                    first_seen[changeset_id] if ev.is_timestamp(first_seen[changeset_id]) else "",
                     "(record recovered by isotrack doctor --fix)",
                     number,
                 )
