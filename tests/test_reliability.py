@@ -37,6 +37,7 @@ stop drawing it.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import json
@@ -411,7 +412,9 @@ class Arena:
         return [str(self.files[a]) if a in self.files else a for a in args]
 
     def invoke(self, args: Sequence[str], env: dict[str, str] | None = None) -> Result:
-        return self.runner.run(self.resolve(args), {**self.env, **(env or {})})
+        # In the arena's folder: a generated relative path ("--db --dry-run") lands there.
+        with contextlib.chdir(self.folder):
+            return self.runner.run(self.resolve(args), {**self.env, **(env or {})})
 
     def reset(self, content: bytes | None) -> None:
         """The database as ``content`` (None: no file), with no backups, lock or temp file."""

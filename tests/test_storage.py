@@ -235,6 +235,10 @@ def test_missing_database(tmp_path: Path) -> None:
     with pytest.raises(DatabaseMissingError), store.transaction(create=False):
         pass
     assert not (tmp_path / "nowhere").exists()  # create=False creates nothing
+    here = Store(tmp_path / "db.json")  # in a folder that exists: not even a lock file
+    with pytest.raises(DatabaseMissingError), here.transaction(create=False):
+        pass
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_stale_temp_files_are_removed(store: Store) -> None:

@@ -564,6 +564,8 @@ class Store:
         from tinydb import TinyDB
 
         directory = self._target.parent
+        if not create and not self._target.exists():
+            raise self._missing()  # before the lock: a failed command leaves no lock file behind
         if not directory.is_dir():
             if not create:
                 raise self._missing()
