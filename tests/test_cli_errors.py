@@ -676,18 +676,25 @@ def test_unknown_edition_lists_the_editions_and_says_how_to_add_one(
     )
 
 
+LOCK, BACKUPS = "ISOTRACK_LOCK_TIMEOUT", "ISOTRACK_BACKUPS"
+
+
 @pytest.mark.parametrize(
     ("variable", "value", "message"),
     [
         ("ISOTRACK_LANG", "fr", "unknown language 'fr': use vi or en"),
         ("ISOTRACK_TODAY", "31/12/2025", "ISOTRACK_TODAY must be an ISO date, got '31/12/2025'"),
-        (
-            "ISOTRACK_LOCK_TIMEOUT",
-            "soon",
-            "ISOTRACK_LOCK_TIMEOUT must be a number of seconds, got 'soon'",
+        *(
+            ("ISOTRACK_LOCK_TIMEOUT", value, f"{LOCK} must be a number of seconds, got '{value}'")
+            for value in ("soon", "nan", "inf", "-1")  # nan or inf would wait for ever
+        ),
+        *(
+            ("ISOTRACK_BACKUPS", value, f"{BACKUPS} must be a whole number of backups to keep, "
+             f"got '{value}'")
+            for value in ("x", "1.5", "-2")
         ),
     ],
-)
+)  # fmt: skip
 def test_bad_environment_is_a_usage_error(
     cli: Cli, db: Path, monkeypatch: pytest.MonkeyPatch, variable: str, value: str, message: str
 ) -> None:

@@ -63,7 +63,8 @@ _RECOVER_HINT = (
     "restore a backup ('isotrack db backups', 'isotrack db restore') or move the file away to "
     "start a new database"
 )
-DEFAULT_BACKUPS = 10
+DEFAULT_BACKUPS = 10  # previous versions of the file kept (ISOTRACK_BACKUPS)
+DEFAULT_LOCK_TIMEOUT = 10.0  # seconds a writer waits for another (ISOTRACK_LOCK_TIMEOUT)
 BACKUP_SUFFIX = ".json"
 
 Document = dict[str, Any]
@@ -331,7 +332,11 @@ class Store:
     """One database file and the ways to read and change it."""
 
     def __init__(
-        self, path: Path, *, lock_timeout: float = 10.0, backups: int = DEFAULT_BACKUPS
+        self,
+        path: Path,
+        *,
+        lock_timeout: float = DEFAULT_LOCK_TIMEOUT,
+        backups: int = DEFAULT_BACKUPS,
     ) -> None:
         self.path = Path(path)
         self.lock_timeout = lock_timeout

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 import shlex
 import sys
@@ -20,8 +21,6 @@ if TYPE_CHECKING:
     from isotrack.storage import Store
     from isotrack.tracker import Tracker, WriteResult
 
-DEFAULT_LOCK_TIMEOUT = 10.0
-
 
 @dataclass
 class Env:
@@ -32,8 +31,8 @@ class Env:
     today: date
     now: datetime
     argv: list[str]
-    lock_timeout: float = DEFAULT_LOCK_TIMEOUT
-    backups: int = 10
+    lock_timeout: float
+    backups: int
 
     @property
     def command(self) -> str:
@@ -97,29 +96,18 @@ def make_env(db: Path | None, lang: str | None, argv: list[str]) -> Env:
             ) from None
     else:
         today = date.today()
-    timeout_text = os.environ.get("ISOTRACK_LOCK_TIMEOUT")
-    timeout = DEFAULT_LOCK_TIMEOUT
-    if timeout_text:
-        try:
-            timeout = float(timeout_text)
-        except ValueError:
-            raise UsageError(
-                f"ISOTRACK_LOCK_TIMEOUT must be a number of seconds, got {quoted(timeout_text)}"
-            ) from None
-    backups_text = os.environ.get("ISOTRACK_BACKUPS", "10")
-    if not backups_text.isdigit():
-        raise UsageError(
-            "ISOTRACK_BACKUPS must be a whole number of backups to keep, "
-            f"got {quoted(backups_text)}"
-        )
+    from isotrack.storage import DEFAULT_BACKUPS, DEFAULT_LOCK_TIMEOUT
+
+    timeout = _setting("ISOTRACK_LOCK_TIMEOUT", DEFAULT_LOCK_TIMEOUT, "a number of seconds")
+    backups = _setting("ISOTRACK_BACKUPS", DEFAULT_BACKUPS, "a whole number of backups to keep")
     return Env(
         db=db,
         lang=lang,
         today=today,
         now=now,
         argv=argv,
-        lock_timeout=timeout,
-        backups=int(backups_text),
+        lock_timeout=float(timeout),
+        backups=int(backups),
     )
 
 
@@ -142,6 +130,21 @@ def emit_json(value: Any) -> None:
 
         text = json.dumps(value, sort_keys=True, indent=2, default=str)  # escapes them
     sys.stdout.write(text + "\n")
+
+
+def _setting(name: str, default: float, what: str) -> float:
+    """A number from the environment variable ``name`` (unset or blank: ``default``): finite
+    and not negative, whole when ``default`` is. Anything else is a usage error."""
+    text = os.environ.get(name, "").strip()
+    if not text:
+        return default
+    try:
+        value = int(text) if isinstance(default, int) else float(text)
+    except ValueError:
+        value = -1
+    if not 0 <= value < math.inf:  # also refuses nan
+        raise UsageError(f"{name} must be {what}, got {quoted(text)}")
+    return value
 
 
 def echo(line: str = "") -> None:
