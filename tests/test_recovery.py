@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import stat
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -27,6 +28,19 @@ def test_every_write_keeps_the_file_it_replaces(ok: Callable[..., Run], db_path:
     assert [file_hash(p) for p in kept] == hashes[-2::-1]  # newest first, current excluded
     assert all(stat.S_IMODE(p.stat().st_mode) == 0o600 for p in kept)
     assert stat.S_IMODE(kept[0].parent.stat().st_mode) == 0o700
+
+
+def test_db_backups_lists_each_with_when_it_was_taken(ok: Callable[..., Run]) -> None:
+    ok("init")
+    before = datetime.now(UTC).replace(microsecond=0, tzinfo=None)
+    ok("unit", "add", "A", "--name", "Đơn vị A", "--kind", "agency", "--on", "2020")
+    [row] = json.loads(ok("db", "backups", "--json").stdout)
+    taken = datetime.fromisoformat(row["taken"])
+    assert before <= taken <= datetime.now(UTC).replace(tzinfo=None)
+    assert row["number"] == 1
+    assert row["bytes"] == Path(row["file"]).stat().st_size
+    assert Store.backup_taken(Path("20261123T090500-000000001.json")) == "2026-11-23 09:05:00"
+    assert Store.backup_taken(Path("copied-by-hand.json")) == "?"
 
 
 def test_restore_goes_back_and_can_be_undone(ok: Callable[..., Run], db_path: Path) -> None:

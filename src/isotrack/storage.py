@@ -25,6 +25,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
@@ -66,6 +67,7 @@ _RECOVER_HINT = (
 DEFAULT_BACKUPS = 10  # previous versions of the file kept (ISOTRACK_BACKUPS)
 DEFAULT_LOCK_TIMEOUT = 10.0  # seconds a writer waits for another (ISOTRACK_LOCK_TIMEOUT)
 BACKUP_SUFFIX = ".json"
+_BACKUP_TIME = "%Y%m%dT%H%M%S"  # a backup's name: this UTC time, '-', nanoseconds, the suffix
 
 Document = dict[str, Any]
 """A raw database document: table name -> {doc id (str): record}."""
@@ -389,13 +391,23 @@ class Store:
             return
         folder = self.backup_dir
         folder.mkdir(mode=0o700, exist_ok=True)
-        stamp = time.strftime("%Y%m%dT%H%M%S", time.gmtime()) + f"-{time.time_ns() % 10**9:09d}"
+        stamp = time.strftime(_BACKUP_TIME, time.gmtime()) + f"-{time.time_ns() % 10**9:09d}"
         backup = folder / f"{stamp}{BACKUP_SUFFIX}"
         try:
             os.link(target, backup)
         except OSError:  # a file system without hard links
             shutil.copy2(target, backup)
             os.chmod(backup, 0o600)
+
+    @staticmethod
+    def backup_taken(backup: Path) -> str:
+        """When a backup was taken (UTC), from its name: ``2026-11-23 09:05:00`` ("?" for a
+        file not named by isotrack)."""
+        try:
+            taken = datetime.strptime(backup.name[:15], _BACKUP_TIME)
+        except ValueError:
+            return "?"
+        return taken.isoformat(sep=" ")
 
     def _prune_backups(self) -> None:
         for old in self.backups()[self.keep_backups :]:
@@ -572,8 +584,6 @@ class Store:
         if not create and not self._target.exists():
             raise self._missing()  # before the lock: a failed command leaves no lock file behind
         if not directory.is_dir():
-            if not create:
-                raise self._missing()
             try:
                 directory.mkdir(mode=0o700, parents=True, exist_ok=True)
             except OSError as exc:

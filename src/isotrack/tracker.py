@@ -36,6 +36,7 @@ from isotrack.timeline import (
     edition_rank,
     fold,
     fold_onwards,
+    reverted_changesets,
     stage_change_problem,
 )
 
@@ -208,7 +209,7 @@ class Tracker:
     ) -> list[dict[str, Any]]:
         """Changesets, newest first, with who undid them; only those touching ``code`` if given,
         and only those recorded by the end of ``recorded_by`` (UTC) if given."""
-        reverted = fold([e for e in self.events() if e.type == ev.REVERTED]).reverted
+        reverted = reverted_changesets(self.events())
         touching: set[str] | None = None
         if code is not None:
             code = _code(code)

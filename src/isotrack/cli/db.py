@@ -32,7 +32,12 @@ def backups(
     e = env(ctx)
     store = e.store()
     rows = [
-        {"number": n, "file": str(path), "bytes": path.stat().st_size, "taken": _taken(path.name)}
+        {
+            "number": n,
+            "file": str(path),
+            "bytes": path.stat().st_size,
+            "taken": store.backup_taken(path),
+        }
         for n, path in enumerate(store.backups(), start=1)
     ]
     if json:
@@ -78,11 +83,3 @@ def restore(
         chosen = Path(backup)
     store.restore(chosen)
     echo(f"restored {e.db} from {chosen}")
-
-
-def _taken(name: str) -> str:
-    """``20261123T090500-123456789.json`` -> ``2026-11-23 09:05:00``."""
-    stamp = name.split("-", 1)[0]
-    if len(stamp) != 15:
-        return "?"
-    return f"{stamp[0:4]}-{stamp[4:6]}-{stamp[6:8]} {stamp[9:11]}:{stamp[11:13]}:{stamp[13:15]}"
