@@ -595,11 +595,7 @@ class _SheetImport:
         writes_stage = (row.stage or "none") != "none" or bool(stage_data)
         if row.edition is not None:
             edition_on = row.edition_date or (stage_on if writes_stage else row_on)
-            if writes_stage and edition_on == stage_on:
-                stage_data["edition"] = row.edition
-            else:
-                key = "edition_date" if row.edition_date else "edition"
-                self._add(row, key, ev.EDITION, edition_on, {"edition": row.edition})
+            self._add_edition(row, edition_on, stage_on if writes_stage else None, stage_data)
         if writes_stage:
             key = "stage_date" if row.stage_date else "stage"
             if row.stage == "lapsed":
@@ -610,6 +606,17 @@ class _SheetImport:
         if row.counts and (any(row.counts.values()) or row.procedures_date):
             key = "procedures_date" if row.procedures_date else next(iter(row.counts))
             self._add(row, key, ev.PROCEDURES, row.procedures_date or row_on, dict(row.counts))
+
+    def _add_edition(
+        self, row: _Row, on: date, stage_on: date | None, stage_data: dict[str, Any]
+    ) -> None:
+        """The row's edition: inside the stage event written the same day (``stage_on``), else
+        an event of its own."""
+        if on == stage_on:
+            stage_data["edition"] = row.edition
+        else:
+            key = "edition_date" if row.edition_date else "edition"
+            self._add(row, key, ev.EDITION, on, {"edition": row.edition})
 
     def _plan_existing(self, row: _Row, unit: UnitState) -> None:
         """Each fact of the row against the unit as it stood on the fact's date: what already
@@ -693,11 +700,7 @@ class _SheetImport:
                     f"edition cannot go back to {row.edition}",
                 )
             elif row.edition != at.edition or earlier:
-                if writes_stage and edition_on == stage_on:
-                    stage_data["edition"] = row.edition
-                else:
-                    key = "edition_date" if row.edition_date else "edition"
-                    self._add(row, key, ev.EDITION, edition_on, {"edition": row.edition})
+                self._add_edition(row, edition_on, stage_on if writes_stage else None, stage_data)
         if writes_stage:
             key = "stage_date" if row.stage_date else "stage"
             stage = row.stage or then.stage
