@@ -15,6 +15,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 
@@ -65,25 +66,12 @@ def write_snapshot(path: Path, rows: list[list[str]]) -> None:
 
 
 def write_event_file(path: Path, events: int) -> None:
-    """``events`` events in 100 changesets: units founded, then their stage and procedures."""
+    """``events`` events in 100 changesets: units founded, then their stage and procedures.
+    Each changeset record counts its own events (``doctor`` finds nothing to fix)."""
     units = events // 3
     changesets = [f"{n:032x}" for n in range(1, 101)]
-    lines = [
-        orjson.dumps(
-            {
-                "record": "changeset",
-                "id": cs,
-                "recorded": f"2025-01-01T00:{n // 60:02d}:{n % 60:02d}.000000+00:00",
-                "command": "isotrack import office.csv",
-                "events": events // 100,
-                "undoes": None,
-            }
-        )
-        for n, cs in enumerate(changesets)
-    ]
-    count = 0
+    records = []
     for i in range(units):
-        cs = changesets[i * 100 // units]
         recorded = f"2025-01-01T00:00:00.{i:06d}+00:00"
         parent = None if i == 0 else f"E{(i - 1) // 20}"
         facts = [
@@ -96,22 +84,31 @@ def write_event_file(path: Path, events: int) -> None:
             ("procedures.set", "2021-01-01", {"tthc": i % 7, "internal": i % 40}),
         ]
         for kind, on, data in facts:
-            count += 1
-            lines.append(
-                orjson.dumps(
-                    {
-                        "record": "event",
-                        "id": f"{count:032x}",
-                        "unit": f"E{i}",
-                        "type": kind,
-                        "on": on,
-                        "recorded": recorded,
-                        "changeset": cs,
-                        "data": data,
-                    }
-                )
+            records.append(
+                {
+                    "record": "event",
+                    "id": f"{len(records) + 1:032x}",
+                    "unit": f"E{i}",
+                    "type": kind,
+                    "on": on,
+                    "recorded": recorded,
+                    "changeset": changesets[i * 100 // units],
+                    "data": data,
+                }
             )
-    path.write_bytes(b"\n".join(lines) + b"\n")
+    counts = Counter(record["changeset"] for record in records)
+    heads = [
+        {
+            "record": "changeset",
+            "id": cs,
+            "recorded": f"2025-01-01T00:{n // 60:02d}:{n % 60:02d}.000000+00:00",
+            "command": "isotrack import office.csv",
+            "events": counts[cs],
+            "undoes": None,
+        }
+        for n, cs in enumerate(changesets)
+    ]
+    path.write_bytes(b"\n".join(map(orjson.dumps, [*heads, *records])) + b"\n")
 
 
 def timed(run: Callable[[], object], repeat: int, setup: Callable[[], object] | None) -> float:

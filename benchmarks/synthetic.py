@@ -57,15 +57,17 @@ def build(path: Path, units: int, events: int, seed: int = 1) -> tuple[int, int]
                 )
                 codes.append(district)
                 districts[province].append(district)
-                if len(codes) + len(districts) * 0 >= units:
+                if len(codes) >= units:
                     break
     commune_count = max(0, units - len(codes) - 1)
     all_districts = [d for ds in districts.values() for d in ds]
+    communes: dict[str, list[str]] = {}  # district -> its communes
     for c in range(commune_count):
         parent = all_districts[c % len(all_districts)]
         code = f"{parent}-X{c // len(all_districts) + 1}"
         add(code, f"Ban CHQS xã {c + 1}", "commune-command", parent)
         codes.append(code)
+        communes.setdefault(parent, []).append(code)
 
     per_unit = max(1, (events - len(drafts)) // max(1, len(codes)))
     for code in codes:
@@ -120,7 +122,7 @@ def build(path: Path, units: int, events: int, seed: int = 1) -> tuple[int, int]
                 )
             )
             for member in group:
-                for child in [c for c in codes if c.startswith(member + "-X")]:
+                for child in communes.get(member, ()):
                     drafts.append(Draft(child, ev.MOVED, REORGANISATION, {"parent": regional}))
                 drafts.append(
                     Draft(
