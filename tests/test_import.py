@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import csv
 import io
-import itertools
 import json
 import shutil
 from collections.abc import Callable
 from datetime import date, timedelta
 from pathlib import Path
+from random import Random
 
 import orjson
 import pytest
@@ -18,9 +18,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from conftest import Run, file_hash
+from fixtures.sheet_text import EN_HEADER
 from histories import OPS, TODAY, Db, Op, apply, base
 from isotrack import events as ev
-from isotrack.errors import ImportRowError, IsotrackError
+from isotrack.errors import ImportRowError
 from isotrack.eventfile import export_events
 from isotrack.importer import bulk_ids
 
@@ -31,8 +32,7 @@ GOOD = (
     ("libreoffice-nfd.csv", None),
     ("units-report.xlsx", None),
 )
-HEADER = ["code", "name", "kind", "parent", "stage", "stage_date", "edition", "consultant",
-          "tthc", "internal", "product"]  # fmt: skip
+HEADER = EN_HEADER
 Cli = Callable[..., Run]
 
 
@@ -713,27 +713,6 @@ def test_cli_undo_takes_the_whole_import_back(cli: Cli) -> None:
     assert cli("unit", "list", "--json").stdout == "[]\n"
 
 
-@settings(max_examples=30)
-@given(st.binary(max_size=300), st.sampled_from(["a.csv", "a.xlsx", "a.json", "a.jsonl", "a"]))
-def test_cli_never_a_traceback_for_any_file(
-    tmp_path_factory: pytest.TempPathFactory, data: bytes, name: str
-) -> None:
-    from typer.testing import CliRunner
-
-    from isotrack.cli import app
-
-    folder = tmp_path_factory.mktemp("fuzz")
-    path = folder / name
-    path.write_bytes(data)
-    env = {"ISOTRACK_DB": str(folder / "db.json"), "ISOTRACK_TODAY": "2026-11-22",
-           "ISOTRACK_LANG": "en", "NO_COLOR": "1",
-           "ISOTRACK_CONFIG_DIR": str(folder / "config")}  # fmt: skip
-    result = CliRunner().invoke(app, ["import", str(path)], env=env)
-    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
-    assert result.exit_code in (0, 1)
-    assert "Traceback" not in result.stderr
-
-
 def test_progress_bar_only_on_a_terminal(monkeypatch: pytest.MonkeyPatch) -> None:
     from isotrack.cli.io import progress_bar
 
@@ -779,15 +758,16 @@ def undo_of(db_path: Path) -> str:
     return next(c["id"] for c in changesets if c.get("undoes"))
 
 
-def test_ids_are_kept_across_itertools_orders(tmp_path: Path, offices: tuple[Db, Path]) -> None:
+def test_an_event_file_in_any_line_order_merges_the_same(
+    tmp_path: Path, offices: tuple[Db, Path]
+) -> None:
     shared, file = offices
     lines = file.read_bytes().splitlines()
-    for number, order in enumerate(itertools.islice(itertools.permutations(lines), 3)):
+    for number in range(3):
+        order = lines[:]
+        Random(number).shuffle(order)  # events before their changesets, too
+        assert order != lines
         shuffled = tmp_path / f"shuffled-{number}.jsonl"
         shuffled.write_bytes(b"\n".join(order) + b"\n")
         hq = merged(tmp_path, f"p{number}", shared, [shuffled])
         assert hq.units() == Db(tmp_path / "A.json").units()
-
-
-def test_import_errors_are_isotrack_errors() -> None:
-    assert issubclass(ImportRowError, IsotrackError)
