@@ -3,7 +3,7 @@ plans the writers follow, and the child processes themselves.
 
 Run as a script, this file is a child process of the campaign::
 
-    python tests/reliability_helpers.py crash-writer DB PLAN START
+    python tests/reliability_helpers.py crash-writer PLAN START
     python tests/reliability_helpers.py load-worker DB UNIT GO WRITES SHEETS
     python tests/reliability_helpers.py hold-lock DB RELEASE
 
