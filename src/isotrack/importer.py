@@ -672,15 +672,21 @@ class _SheetImport:
             and row.stage_date.isoformat() < then.stage_since
         ):
             writes_stage = True  # the same stage, reached earlier than recorded: a correction
-        if row.consultant is not None and (
-            then.consultant_used is not False
-            if row.consultant == ""
-            else not (then.consultant_used and then.consultant == row.consultant)
-        ):
+        # A sheet dates its consultant, model, decision and scope with the stage, but gives
+        # them as they stand on the row's date (an export does): what holds on either date is
+        # already recorded.
+        now = _state_at(unit, row_on)
+
+        def consultant_held(state: UnitState) -> bool:
+            if row.consultant == "":
+                return state.consultant_used is False
+            return bool(state.consultant_used and state.consultant == row.consultant)
+
+        if row.consultant is not None and not (consultant_held(then) or consultant_held(now)):
             stage_data["consultant"] = row.consultant
         for name in ("model", "decision", "scope"):
             value = getattr(row, name)
-            if value and value != getattr(then, name):
+            if value and value not in (getattr(then, name), getattr(now, name)):
                 stage_data[name] = value
         writes_stage = writes_stage or bool(stage_data)
         if row.edition is not None:
