@@ -13,6 +13,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from isotrack import sheets
 from isotrack.errors import IsotrackError, UsageError
 from isotrack.sheets import (
     SAVE_AS,
@@ -371,6 +372,51 @@ def test_any_bytes_are_read_or_refused_cleanly(data: bytes, fmt: str) -> None:
 def test_any_bytes_after_a_zip_header_are_refused_cleanly(tail: bytes) -> None:
     with pytest.raises(IsotrackError):
         read_sheet("random.xlsx", b"PK\x03\x04" + tail, "xlsx")
+
+
+# Cells that test the column-at-a-time reading: NFD and combining marks next to separators and
+# quotes, odd spaces, line breaks, neutralised formulas, blanks.
+CELLS = st.text(
+    alphabet=st.sampled_from("aE\u0301\u0323ư\u031b ,;\t\"'\n=\xa0"), min_size=0, max_size=5
+)
+
+
+@given(st.lists(st.lists(CELLS, max_size=4), max_size=6), st.sampled_from([",", ";", "\t"]))
+def test_cells_read_as_each_cell_cleaned_alone(rows: list[list[str]], separator: str) -> None:
+    """The whole file is put in NFC at once and its columns cleaned together: each cell comes
+    out as cleaning it alone would make it (stripped, in NFC, apostrophe taken off), blank
+    cells and rows left out, rows numbered as a spreadsheet numbers them."""
+    import csv
+
+    out = io.StringIO()
+    csv.writer(out, delimiter=separator).writerows([["code", "name", "x", "stage"], *rows])
+    sheet = read_sheet("t.csv", out.getvalue().encode("utf-8"), "csv")
+    keys = ["code", "name", None, "stage"]
+    expected = []
+    for number, row in enumerate(rows, start=2):
+        values = {}
+        for key, cell in zip(keys, row, strict=False):
+            text = restore(unicodedata.normalize("NFC", cell.strip()))
+            if key and text:
+                values[key] = text
+        if values:
+            expected.append((number, values))
+    assert sheet.rows == expected
+    assert sheet.delimiter == separator
+
+
+def test_rows_are_numbered_across_chunks(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Rows are read a few at a time: blank and short rows anywhere keep the numbering."""
+    monkeypatch.setattr(sheets, "_CHUNK_ROWS", 3)
+    text = "title\ncode,name,stage\nA,a\n,\n\nB\nC,c,applying\n,,\n,,\nD,,building\n"
+    sheet = csv_sheet(text)
+    assert sheet.rows == [
+        (3, {"code": "A", "name": "a"}),
+        (6, {"code": "B"}),
+        (7, {"code": "C", "name": "c", "stage": "applying"}),
+        (10, {"code": "D", "stage": "building"}),
+    ]
+    assert sheet.columns["stage"] == [None, None, "applying", "building"]
 
 
 @given(

@@ -18,6 +18,8 @@ from isotrack.text import (
     near_duplicates,
     nfc,
     normalise_code,
+    normalise_codes,
+    plain_texts,
     quoted,
 )
 
@@ -249,6 +251,52 @@ def test_normalise_code_is_idempotent_or_refuses(s: str) -> None:
     assert normalise_code(code) == code
     assert 1 <= len(code) <= 64
     assert set(code) <= set("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_./")
+
+
+def _code_or_none(raw: str) -> str | None:
+    try:
+        return normalise_code(raw)
+    except InvalidCodeError:
+        return None
+
+
+# Codes as sheets hold them: mostly good, now and then with spaces, lower case, a bad character
+# or a line break inside a cell.
+CODES = st.text(alphabet="AbQ09-_./ \n\tđ", min_size=0, max_size=8)
+
+
+@given(st.lists(CODES, max_size=12))
+@example(["A", "B\nC"])  # a line break inside a cell is not a second code
+@example(["A", ""])
+def test_normalise_codes_is_normalise_code_of_each(raw: list[str]) -> None:
+    one_by_one = [_code_or_none(code) for code in raw]
+    together = normalise_codes(raw)
+    if raw and None not in one_by_one:
+        assert together == one_by_one
+    else:
+        assert together is None
+
+
+# Texts as name cells hold them: Vietnamese in NFC or NFD, odd spaces, control characters.
+TEXTS = st.text(
+    alphabet=st.sampled_from("aĐđ ễ\u0301\u0323\xa0\u2003\t\x01\ud800Q"), min_size=0, max_size=6
+)
+
+
+@given(st.lists(TEXTS, max_size=6), st.integers(min_value=0, max_value=5))
+@example(["a", " b"], 5)  # a space starting a text in the middle of the column
+@example(["a ", "b"], 5)
+@example(["e\u0301"], 5)  # NFD
+def test_plain_texts_means_nfc_changes_nothing(texts: list[str], longest: int) -> None:
+    def plain(text: str) -> bool:
+        try:
+            same = nfc(text) == text
+        except IsotrackError:  # lone surrogates
+            return False
+        control = any(ord(ch) < 32 or ord(ch) == 127 for ch in text)
+        return same and bool(text) and not control and len(text) <= longest
+
+    assert plain_texts(texts, longest) == (bool(texts) and all(map(plain, texts)))
 
 
 # quoted

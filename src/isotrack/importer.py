@@ -23,7 +23,8 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from itertools import starmap
+from functools import partial
+from itertools import chain, starmap
 from pathlib import Path
 from typing import Any, cast
 
@@ -45,7 +46,14 @@ from isotrack.sheets import (
     read_input,
     read_sheet,
 )
-from isotrack.text import InvalidCodeError, nfc, normalise_code, quoted
+from isotrack.text import (
+    InvalidCodeError,
+    nfc,
+    normalise_code,
+    normalise_codes,
+    plain_texts,
+    quoted,
+)
 from isotrack.text import fold as fold_text
 from isotrack.timeline import (
     Anomaly,
@@ -85,7 +93,6 @@ NO_CONSULTANT = frozenset(
 )
 COLUMN_ORDER = {column.key: index for index, column in enumerate(COLUMNS)}
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
-_MISSING = object()
 
 
 @dataclass(frozen=True)
@@ -243,32 +250,36 @@ class _Stamper:
     ) -> None:
         self._changeset = changeset
         self._now = now
-        self._factory = factory
-        self._ids: list[str] = []
+        self._next_id: Callable[[], str] = factory  # a test's deterministic ids
+        if factory is ev.new_id:  # random ids, 4,096 at a time, handed out by C code
+            self._next_id = chain.from_iterable(iter(partial(bulk_ids, 4096), None)).__next__
         self._levels: dict[int, str] = {}
         self._days: dict[date, str] = {}
-        self._changeset_id: str | None = None
+        self._changeset_id = ""
 
     def __call__(self, unit: str, type_: str, on: date, data: dict[str, Any], level: int) -> Event:
-        recorded = self._levels.get(level)
-        if recorded is None:
-            moment = self._now + timedelta(microseconds=level)
-            recorded = self._levels[level] = moment.isoformat(timespec="microseconds")
-        day = self._days.get(on)
-        if day is None:
-            day = self._days[on] = on.isoformat()
-        changeset = self._changeset_id
-        if changeset is None:
-            changeset = self._changeset_id = self._changeset()
-        # Positional: id, unit, type, on, recorded, changeset, data.
-        return Event(self._next_id(), unit, type_, day, recorded, changeset, data)
+        recorded = self._levels.get(level) or self._level(level)
+        day = self._days.get(on) or self._day(on)
+        changeset = self._changeset_id or self._first_changeset()
+        # The fields in Event's order; tuple.__new__ skips the named tuple's Python-level
+        # constructor (this runs once per planned event).
+        return _make(Event, (self._next_id(), unit, type_, day, recorded, changeset, data))
 
-    def _next_id(self) -> str:
-        if self._factory is not ev.new_id:  # a test's deterministic ids
-            return self._factory()
-        if not self._ids:
-            self._ids = bulk_ids(4096)
-        return self._ids.pop()
+    def _level(self, level: int) -> str:
+        moment = self._now + timedelta(microseconds=level)
+        recorded = self._levels[level] = moment.isoformat(timespec="microseconds")
+        return recorded
+
+    def _day(self, on: date) -> str:
+        day = self._days[on] = on.isoformat()
+        return day
+
+    def _first_changeset(self) -> str:
+        self._changeset_id = self._changeset()
+        return self._changeset_id
+
+
+_make = tuple.__new__
 
 
 class _SheetImport:
@@ -331,14 +342,56 @@ class _SheetImport:
         Column by column: sheets repeat their values (stages, kinds, dates, counts), so each
         distinct value of a column is read once, and rows are made in one pass at the end.
         """
-        total = len(self.sheet.rows)
+        sheet = self.sheet
+        kept, numbers, codes = self._read_codes()
+        every_row = len(kept) == len(sheet.numbers)
+        columns: dict[str, list[Any]] = {}
+        bad_cells: list[tuple[int, str, str]] = []
+        for key, convert in self._converters().items():
+            column = sheet.columns.get(key)
+            if column is None:
+                continue
+            cells = column if every_row else [column[i] for i in kept]
+            results = _read_column(convert, cells, _TEXT_LIMITS.get(key))
+            if _Bad in set(map(type, results)):
+                for index, result in enumerate(results):
+                    if type(result) is _Bad:
+                        bad_cells.append((numbers[index], key, str(result)))
+                        results[index] = None
+            columns[key] = results
+        nothing: list[Any] = [None] * len(kept)
+        # A row's counts in the file's order of columns: the first names the cell of a problem.
+        count_keys = [key for key in sheet.columns if key in COUNT_COLUMNS]
+        counts: list[Any] = [
+            {k: v for k, v in zip(count_keys, cells, strict=True) if v is not None}
+            for cells in zip(*(columns[k] for k in count_keys), strict=True)
+        ] if count_keys else [{} for _ in kept]  # fmt: skip
+        row_cells = [columns.get(f, nothing) for f in _ROW_CELLS]
+        after: list[list[Any]] = [columns.get(f, nothing) for f in ("procedures_date", "date")]
+        fields: list[list[Any]] = [numbers, codes, *row_cells, counts, *after]  # _Row's order
+        self.rows = list(starmap(_Row, zip(*fields, strict=True)))
+        self.row_of = dict(zip(codes, self.rows, strict=True))
+        self._code_at.update(zip(numbers, codes, strict=True))
+        for number, key, message in bad_cells:
+            self.problem(number, key, message)
+
+    def _read_codes(self) -> tuple[list[int], list[int], list[str]]:
+        """The rows with a good code of their own: their indexes, numbers and codes. Every
+        other row is a problem (no code, a code that is not one, a code given twice)."""
+        sheet = self.sheet
+        total = len(sheet.numbers)
+        raw_codes = sheet.columns.get("code") or [None] * total
+        if all(type(code) is str for code in raw_codes):
+            # The usual sheet, whose codes are all good and each given once, is read at once.
+            codes = normalise_codes(cast("list[str]", raw_codes))
+            if codes is not None and len(set(codes)) == total:
+                return list(range(total)), list(sheet.numbers), codes
+        kept: list[int] = []
         numbers: list[int] = []
-        codes: list[str] = []
-        kept: list[dict[str, Value]] = []
+        codes = []
         first_row: dict[str, int] = {}
-        for index, (number, values) in enumerate(self.sheet.rows):
+        for index, (number, raw_code) in enumerate(zip(sheet.numbers, raw_codes, strict=True)):
             self.tick(index, total)
-            raw_code = values.get("code")
             if raw_code is None:
                 self.problem(
                     number, "code", "the code is empty (delete the row if it is a total or a note)"
@@ -353,48 +406,10 @@ class _SheetImport:
             if first != number:
                 self.problem(number, "code", f"{code} is already on row {first}")
                 continue
+            kept.append(index)
             numbers.append(number)
             codes.append(code)
-            kept.append(values)
-        present = {key for values in kept for key in values}
-        columns: dict[str, list[Any]] = {}
-        bad_cells: list[tuple[int, str, str]] = []
-        for key, convert in self._converters().items():
-            if key not in present:
-                continue
-            cells = [values.get(key, _MISSING) for values in kept]
-            # One reading per distinct cell (1 and True are different cells).
-            if set(map(type, cells)) <= {str, object}:
-                distinct = dict(zip(cells, cells, strict=True))
-                tokens = cells
-            else:
-                tokens = [c if type(c) is str or c is _MISSING else (type(c), c) for c in cells]
-                distinct = dict(zip(tokens, cells, strict=True))
-            distinct.pop(_MISSING, None)
-            read = {token: _attempt(convert, cast(Value, cell)) for token, cell in distinct.items()}
-            read[_MISSING] = None
-            results = list(map(read.__getitem__, tokens))
-            if any(type(r) is _Bad for r in read.values()):
-                for index, result in enumerate(results):
-                    if type(result) is _Bad:
-                        bad_cells.append((numbers[index], key, str(result)))
-                        results[index] = None
-            columns[key] = results
-        nothing: list[Any] = [None] * len(kept)
-        count_keys = {key for key in COUNT_COLUMNS if key in columns}
-        # A row's counts in its own order of columns: the first names the cell of a problem.
-        counts: list[Any] = [
-            {k: columns[k][i] for k in values if k in count_keys and columns[k][i] is not None}
-            for i, values in enumerate(kept)
-        ] if count_keys else [{} for _ in kept]  # fmt: skip
-        row_cells = [columns.get(f, nothing) for f in _ROW_CELLS]
-        after: list[list[Any]] = [columns.get(f, nothing) for f in ("procedures_date", "date")]
-        fields: list[list[Any]] = [numbers, codes, *row_cells, counts, *after]  # _Row's order
-        self.rows = list(starmap(_Row, zip(*fields, strict=True)))
-        self.row_of = dict(zip(codes, self.rows, strict=True))
-        self._code_at.update(zip(numbers, codes, strict=True))
-        for number, key, message in bad_cells:
-            self.problem(number, key, message)
+        return kept, numbers, codes
 
     def _converters(self) -> dict[str, Callable[[Value], object]]:
         """How each column's cells are read (each raises ``_Bad`` saying what is wrong)."""
@@ -504,8 +519,8 @@ class _SheetImport:
                 self.founded_on[row.code] = row.founded
                 explicit.add(row.code)
                 continue
-            dates = [row.date or self.on, row.stage_date, row.edition_date, row.procedures_date]
-            self.founded_on[row.code] = min(d for d in dates if d is not None)
+            dates = (row.date or self.on, row.stage_date, row.edition_date, row.procedures_date)
+            self.founded_on[row.code] = min(filter(None, dates))  # dates are never false
         for code, founded in list(self.founded_on.items()):
             seen = {code}
             parent = self.row_of[code].parent
@@ -589,9 +604,12 @@ class _SheetImport:
         stage_data: dict[str, Any] = {}
         if row.consultant is not None:
             stage_data["consultant"] = row.consultant
-        for key in ("model", "decision", "scope"):
-            if getattr(row, key):
-                stage_data[key] = getattr(row, key)
+        if row.model:
+            stage_data["model"] = row.model
+        if row.decision:
+            stage_data["decision"] = row.decision
+        if row.scope:
+            stage_data["scope"] = row.scope
         writes_stage = (row.stage or "none") != "none" or bool(stage_data)
         if row.edition is not None:
             edition_on = row.edition_date or (stage_on if writes_stage else row_on)
@@ -781,6 +799,32 @@ class _SheetImport:
             self.problem(row.number, key, anomaly.message)
 
 
+def _read_column(
+    convert: Callable[[Value], object], cells: list[Value], longest: int | None
+) -> list[Any]:
+    """Each cell read by ``convert`` (a ``_Bad`` where it cannot be; ``None`` where blank), each
+    distinct value once. A column of text (``longest``: its longest value) that needs no
+    change is checked whole."""
+    if set(map(type, cells)) <= {str, type(None)}:
+        distinct = dict(zip(cells, cells, strict=True))
+        tokens: list[Any] = cells
+    else:  # 1 and True, 1 and 1.0 are different cells
+        tokens = [c if type(c) is str or c is None else (type(c), c) for c in cells]
+        distinct = dict(zip(tokens, cells, strict=True))
+    distinct.pop(None, None)
+    texts = list(distinct.values())
+    if (
+        longest
+        and set(map(type, texts)) == {str}
+        and plain_texts(cast("list[str]", texts), longest)
+    ):
+        read: dict[Any, Any] = distinct  # nothing to change, nothing wrong
+    else:
+        read = {token: _attempt(convert, cell) for token, cell in distinct.items()}
+    read[None] = None
+    return list(map(read.__getitem__, tokens))
+
+
 def _state_at(unit: UnitState, day: date) -> UnitState:
     """The unit's facts at the end of ``day``: the unit itself when no event of it is later (the
     usual case, and free), else its own history replayed up to that day by the fold's rules
@@ -830,7 +874,7 @@ def _import_sheet(
     tracker: Tracker, sheet: Sheet, *, on: date, dry_run: bool, progress: Progress | None
 ) -> ImportResult:
     counts: dict[str, int] = {}
-    rows = len(sheet.rows)
+    rows = len(sheet.numbers)
 
     def build(req: WriteRequest) -> None:
         stamp = _Stamper(lambda: req.changeset, tracker.now, tracker.new_id)
@@ -846,7 +890,7 @@ def _import_sheet(
         work.read_rows()
         # The cells are read: free them (a 100,000-row sheet holds about 100 MB). The sheet is
         # this import's own (import_file made it), and only its size is reported from here on.
-        sheet.rows.clear()
+        sheet.columns.clear()
         work.plan()
         blocked = work.blocked()
         new = [e for e in work.planned if e.unit not in blocked] if blocked else work.planned
@@ -1011,10 +1055,15 @@ def bulk_ids(count: int) -> list[str]:
     """``count`` random UUIDs (version 4) as 32 hex digits, like ``events.new_id`` but about
     seven times faster: one read of the system's random source for all of them."""
     raw = bytearray(os.urandom(16 * count))
-    raw[6::16] = bytes((b & 0x0F) | 0x40 for b in raw[6::16])
-    raw[8::16] = bytes((b & 0x3F) | 0x80 for b in raw[8::16])
+    raw[6::16] = raw[6::16].translate(_UUID_VERSION)
+    raw[8::16] = raw[8::16].translate(_UUID_VARIANT)
     text = raw.hex()
     return [text[i : i + 32] for i in range(0, 32 * count, 32)]
+
+
+# The bits that make 16 random bytes a version-4 UUID, as byte tables for bytes.translate.
+_UUID_VERSION = bytes((b & 0x0F) | 0x40 for b in range(256))
+_UUID_VARIANT = bytes((b & 0x3F) | 0x80 for b in range(256))
 
 
 def _text(value: Value) -> str:
@@ -1030,10 +1079,15 @@ def _text(value: Value) -> str:
     return str(value).strip()
 
 
+MAX_NAME = 300
+# The columns of text that _name and _free_text read: their longest value.
+_TEXT_LIMITS = {"name": MAX_NAME, "model": MAX_TEXT, "scope": MAX_TEXT, "decision": MAX_TEXT}
+
+
 def _name(value: Value) -> str:
     name = nfc(_text(value))
-    if len(name) > 300:
-        raise _Bad(f"a unit name can have at most 300 characters (got {len(name)})")
+    if len(name) > MAX_NAME:
+        raise _Bad(f"a unit name can have at most {MAX_NAME} characters (got {len(name)})")
     if _CONTROL.search(name):
         raise _Bad("a unit name cannot contain control characters")
     return name

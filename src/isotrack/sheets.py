@@ -26,7 +26,7 @@ from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import orjson
 
@@ -152,17 +152,32 @@ def restore(text: str) -> str:
 
 @dataclass(frozen=True)
 class Sheet:
-    """Rows read from a snapshot file: ``rows`` holds (row number as a spreadsheet shows it,
-    {column key: value}) with blank cells left out; ``headers`` maps each key to the header as
-    written (to name it in messages)."""
+    """What a snapshot file holds, column by column: ``numbers`` are the rows that are not
+    blank (numbered as a spreadsheet shows them), ``columns`` map each column key to one cell
+    per such row (``None`` where blank), in the file's order of columns; ``headers`` map each
+    key to the header as written (to name it in messages).
+
+    Columns, not rows: sheets repeat their values (kinds, stages, dates, counts), so the
+    importer reads each distinct value of a column once."""
 
     source: str
     format: str
-    rows: list[tuple[int, dict[str, Value]]]
+    numbers: list[int]
+    columns: dict[str, list[Value]]
     headers: dict[str, str]
     ignored: list[str] = field(default_factory=list)
     encoding: str | None = None
     delimiter: str | None = None
+
+    @property
+    def rows(self) -> list[tuple[int, dict[str, Value]]]:
+        """The rows as (row number, {column key: value}) with blank cells left out."""
+        keys = list(self.columns)
+        rows = zip(*self.columns.values(), strict=True)
+        return [
+            (number, {k: v for k, v in zip(keys, cells, strict=True) if v is not None})
+            for number, cells in zip(self.numbers, rows, strict=True)
+        ]
 
     def where(self, row: int, key: str | None = None) -> str:
         """Where a problem is, as the user finds it: ``row 5, column giai đoạn``."""
@@ -252,9 +267,21 @@ def read_sheet(source: str, data: bytes, fmt: str) -> Sheet:
             f"{source} is an XLSX workbook, not CSV: give --format xlsx or name it .xlsx"
         )
     text, encoding = decode(source, data)
+    # In NFC as a whole, which is each cell in NFC: the separators, quotes and line breaks
+    # that bound cells combine with no character (tests/test_sheets.py checks this).
+    text = unicodedata.normalize("NFC", text)
     delimiter = _delimiter(text)
-    sheet = _table(source, "csv", _csv_rows(source, text, delimiter))
-    return Sheet(sheet.source, "csv", sheet.rows, sheet.headers, sheet.ignored, encoding, delimiter)
+    sheet = _table(source, "csv", _csv_rows(source, text, delimiter), normalised=True)
+    return Sheet(
+        sheet.source,
+        "csv",
+        sheet.numbers,
+        sheet.columns,
+        sheet.headers,
+        sheet.ignored,
+        encoding,
+        delimiter,
+    )
 
 
 def _csv_rows(source: str, text: str, delimiter: str) -> Iterator[list[str]]:
@@ -373,15 +400,17 @@ def _clean(value: Value) -> Value:
     return value
 
 
-def _table(source: str, fmt: str, rows: Iterable[Sequence[Value]]) -> Sheet:
-    """Rows of cells -> a Sheet: find the header row, map its columns, keep non-blank cells."""
-    numbered = enumerate(rows, start=1)
+def _table(
+    source: str, fmt: str, rows: Iterable[Sequence[Value]], *, normalised: bool = False
+) -> Sheet:
+    """Rows of cells -> a Sheet: find the header row, map its columns, keep the rows that are
+    not blank. ``normalised``: every cell is text already in NFC (a CSV file's)."""
+    body = iter(rows)
     header: Sequence[Value] | None = None
-    for number, row in numbered:
+    number = 0  # of the row last read
+    for at, row in enumerate(itertools.islice(body, HEADER_SEARCH_ROWS), start=1):
         if any(isinstance(c, str) and column_for(c) == "code" for c in row):
-            header = row
-            break
-        if number >= HEADER_SEARCH_ROWS:
+            header, number = row, at
             break
     if header is None:
         raise IsotrackError(
@@ -408,32 +437,54 @@ def _table(source: str, fmt: str, rows: Iterable[Sequence[Value]]) -> Sheet:
             )
         headers[key] = text
         columns.append((index, key))
-    found: list[tuple[int, dict[str, Value]]] = []
-    normalize = unicodedata.normalize
+    numbers: list[int] = []
+    cells: dict[str, list[Value]] = {key: [] for _, key in columns}
     # Sheets repeat their cells (kinds, stages, dates, counts): one string object for each
     # distinct text keeps a 100,000-row sheet tens of megabytes smaller.
-    same: dict[str, str] = {}
-    for number, row in numbered:
-        width = len(row)
-        values: dict[str, Value] = {}
-        for index, key in columns:
-            if index >= width:
-                continue
-            cell = row[index]
-            if type(cell) is str:  # _clean, inlined: this loop sees every cell of the file
-                text = cell.strip()
-                if not text:
-                    continue
-                if not text.isascii():
-                    text = normalize("NFC", text)
-                if text[0] == "'":
-                    text = restore(text)
-                values[key] = same.setdefault(text, text)
-            elif cell is not None:
-                values[key] = _clean(cell)
-        if values:
-            found.append((number, values))
-    return Sheet(source, fmt, found, headers, ignored)
+    # distinct text keeps a 100,000-row sheet tens of megabytes smaller. Blank is None.
+    same: dict[str, str | None] = {"": None}
+    blank = (None,) * len(columns)
+    # A few thousand rows at a time, turned into columns (a list of every row would double
+    # the memory an import needs).
+    while chunk := list(itertools.islice(body, _CHUNK_ROWS)):
+        first, number = number + 1, number + len(chunk)
+        by_index = list(itertools.zip_longest(*chunk, fillvalue=""))
+        read = [
+            _clean_cells(by_index[index], same, normalised)
+            if index < len(by_index)
+            else [None] * len(chunk)
+            for index, _ in columns
+        ]
+        filled = list(map(blank.__ne__, zip(*read, strict=True)))
+        if all(filled):
+            numbers.extend(range(first, number + 1))
+            for (_, key), column in zip(columns, read, strict=True):
+                cells[key].extend(column)
+        else:
+            numbers.extend(itertools.compress(range(first, number + 1), filled))
+            for (_, key), column in zip(columns, read, strict=True):
+                cells[key].extend(itertools.compress(column, filled))
+    return Sheet(source, fmt, numbers, cells, headers, ignored)
+
+
+_CHUNK_ROWS = 4096
+
+
+def _clean_cells(
+    cells: Sequence[Value], same: dict[str, str | None], normalised: bool
+) -> list[Value]:
+    """A column's cells as ``_clean`` reads them, each distinct text one object from ``same``
+    (which maps "" to ``None``: blank)."""
+    if not normalised:
+        read = list(map(_clean, cells))
+        return [same.setdefault(v, v) if type(v) is str else v for v in read]
+    # Text only, in NFC: the same steps, a column at a time (a step per cell would be most
+    # of the time taken to read a large sheet).
+    texts = list(map(str.strip, cast("Sequence[str]", cells)))
+    joined = "\x00".join(texts)  # no cell holds NUL (decode refuses it)
+    if joined.startswith("'") or "\x00'" in joined:
+        texts = [restore(text) if text[:1] == "'" else text for text in texts]
+    return list(map(same.setdefault, texts, texts))
 
 
 def _read_json(source: str, data: bytes) -> Sheet:
@@ -467,7 +518,8 @@ def _read_json(source: str, data: bytes) -> Sheet:
             values[key] = _json_value(raw)
         if values:
             rows.append((number, values))
-    return Sheet(source, "json", rows, headers)
+    columns = {key: [values.get(key) for _, values in rows] for key in headers}
+    return Sheet(source, "json", [number for number, _ in rows], columns, headers)
 
 
 def _flatten(item: dict[str, Any]) -> dict[str, Any]:

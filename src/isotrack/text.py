@@ -20,11 +20,17 @@ __all__ = [
     "near_duplicates",
     "nfc",
     "normalise_code",
+    "normalise_codes",
+    "plain_texts",
     "quoted",
 ]
 
 CODE_MAX_LENGTH = 64
 _CODE_RE = re.compile(rf"[A-Za-z0-9_./-]{{1,{CODE_MAX_LENGTH}}}", re.ASCII)
+_CODE_LINES_RE = re.compile(rf"(?:{_CODE_RE.pattern}\n)*{_CODE_RE.pattern}", re.ASCII)
+# What nfc() would change in text already in NFC and stripped: whitespace other than a single
+# space, and lone surrogates; and the control characters names may not hold.
+_NOT_PLAIN_RE = re.compile("[^\\S ]| {2}|[\x00-\x1f\x7f\ud800-\udfff]")
 
 # Near-duplicate names: difflib ratio on the folded names (in percent, so that the filters below
 # use exact integer arithmetic), and the shortest name compared.
@@ -126,6 +132,29 @@ def normalise_code(code: str) -> str:
             f"(at most {CODE_MAX_LENGTH})"
         )
     return stripped.upper()
+
+
+def normalise_codes(codes: list[str]) -> list[str] | None:
+    """``normalise_code`` of each code, all at once (in C loops: a sheet has one per row), or
+    ``None`` if any is not a valid code: then read them one by one to say which."""
+    stripped = list(map(str.strip, codes))
+    joined = "\n".join(stripped)
+    if not stripped or not _CODE_LINES_RE.fullmatch(joined):
+        return None
+    upper = joined.upper().split("\n")
+    return upper if len(upper) == len(codes) else None  # not if a cell held a line break
+
+
+def plain_texts(texts: list[str], longest: int) -> bool:
+    """Whether ``nfc`` leaves each text as it is (in NFC, stripped, single spaces, no lone
+    surrogates), none holds a control character and none is longer than ``longest``: checked
+    for a whole column at once."""
+    if not texts or max(map(len, texts)) > longest or "" in texts:
+        return False
+    if any(text[0] == " " or text[-1] == " " for text in (texts[0], texts[-1])):
+        return False
+    joined = " ".join(texts)
+    return unicodedata.is_normalized("NFC", joined) and not _NOT_PLAIN_RE.search(joined)
 
 
 def name_key(name: str) -> str:
