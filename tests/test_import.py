@@ -7,6 +7,7 @@ import csv
 import io
 import json
 import shutil
+import tempfile
 from collections.abc import Callable
 from datetime import date, timedelta
 from pathlib import Path
@@ -168,6 +169,48 @@ def test_a_unit_founded_before_its_parent_was_moved_there(db: Db, tmp_path: Path
     assert (units["C"]["founded"], units["C"]["parent"]) == ("2012-01-01", "P")
     assert {u["code"]: u["parent"] for u in db.units(date(2020, 1, 1))} == {"C": None}
     assert db.imp(path).write.changeset is None
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.integers(min_value=0, max_value=7),  # the parent, by index (itself or later: none)
+            st.integers(min_value=0, max_value=40),  # a month after 2010
+            st.booleans(),  # the date is the founding itself, not a stage's
+        ),
+        min_size=1,
+        max_size=8,
+    ),
+    st.randoms(use_true_random=False),
+)
+def test_new_units_are_founded_no_later_than_the_units_below_them(
+    units: list[tuple[int, int, bool]], rng: Random
+) -> None:
+    """A new unit is founded on its own date, moved back to the earliest founding below it in
+    the sheet; a unit whose founding the sheet gives stays as given."""
+    parents = [f"U{p}" if p < i else "" for i, (p, _, _) in enumerate(units)]
+    days = [date(2010 + months // 12, months % 12 + 1, 1) for _, months, _ in units]
+    rows = [
+        [f"U{i}", f"Đơn vị {i}", "district-command", parent]
+        + ([day.strftime("%d/%m/%Y"), "", ""] if explicit else ["", "building", f"{day:%d/%m/%Y}"])
+        for i, (parent, day, (_, _, explicit)) in enumerate(zip(parents, days, units, strict=True))
+    ]
+    rng.shuffle(rows)  # the sheet's order of rows does not matter
+
+    def founded(i: int) -> date:
+        if units[i][2]:
+            return days[i]
+        below = [founded(c) for c, parent in enumerate(parents) if parent == f"U{i}"]
+        return min([days[i], *below])
+
+    with tempfile.TemporaryDirectory() as folder:
+        header = ["code", "name", "kind", "parent", "founded", "stage", "stage_date"]
+        path = sheet(Path(folder) / "new.csv", rows, header)
+        db = Db(Path(folder) / "db.json")
+        db.imp(path)
+        got = {u["code"]: u["founded"] for u in db.units()}
+    assert got == {f"U{i}": founded(i).isoformat() for i in range(len(units))}
 
 
 def test_a_new_unit_reported_as_lapsed(db: Db, tmp_path: Path) -> None:

@@ -521,14 +521,16 @@ class _SheetImport:
                 continue
             dates = (row.date or self.on, row.stage_date, row.edition_date, row.procedures_date)
             self.founded_on[row.code] = min(filter(None, dates))  # dates are never false
+        # Each unit's own date moves its new ancestors back, up to the first that is already
+        # as early (what lies above it was moved when it was, or will be in its own turn) or
+        # is founded explicitly (its turn moves what lies above it). Dates only go down, so a
+        # cycle of parents ends the walk too.
         for code, founded in list(self.founded_on.items()):
-            seen = {code}
             parent = self.row_of[code].parent
-            while parent in self.founded_on and parent not in seen:
-                seen.add(parent)
-                if parent not in explicit and self.founded_on[parent] > founded:
-                    self.founded_on[parent] = founded
-                founded = self.founded_on[parent]
+            while parent in self.founded_on:
+                if parent in explicit or self.founded_on[parent] <= founded:
+                    break
+                self.founded_on[parent] = founded
                 parent = self.row_of[parent].parent
 
     def _parent_ok(self, row: _Row, parent: str) -> bool:
