@@ -296,7 +296,15 @@ def test_plain_texts_means_nfc_changes_nothing(texts: list[str], longest: int) -
         control = any(ord(ch) < 32 or ord(ch) == 127 for ch in text)
         return same and bool(text) and not control and len(text) <= longest
 
+    # Exactly, for text without format characters (see the next test).
     assert plain_texts(texts, longest) == (bool(texts) and all(map(plain, texts)))
+
+
+def test_plain_texts_leaves_format_characters_to_a_closer_look() -> None:
+    joined = "Trạm ra\u200dđa"  # a zero-width joiner: not printable, yet nfc leaves it
+    assert nfc(joined) == joined
+    assert not plain_texts([joined], 300)
+    assert plain_texts([LAO_CAI, "Trạm ra đa 30"], 300)
 
 
 # quoted

@@ -28,9 +28,6 @@ __all__ = [
 CODE_MAX_LENGTH = 64
 _CODE_RE = re.compile(rf"[A-Za-z0-9_./-]{{1,{CODE_MAX_LENGTH}}}", re.ASCII)
 _CODE_LINES_RE = re.compile(rf"(?:{_CODE_RE.pattern}\n)*{_CODE_RE.pattern}", re.ASCII)
-# What nfc() would change in text already in NFC and stripped: whitespace other than a single
-# space, and lone surrogates; and the control characters names may not hold.
-_NOT_PLAIN_RE = re.compile("[^\\S ]| {2}|[\x00-\x1f\x7f\ud800-\udfff]")
 
 # Near-duplicate names: difflib ratio on the folded names (in percent, so that the filters below
 # use exact integer arithmetic), and the shortest name compared.
@@ -146,15 +143,18 @@ def normalise_codes(codes: list[str]) -> list[str] | None:
 
 
 def plain_texts(texts: list[str], longest: int) -> bool:
-    """Whether ``nfc`` leaves each text as it is (in NFC, stripped, single spaces, no lone
-    surrogates), none holds a control character and none is longer than ``longest``: checked
-    for a whole column at once."""
+    """Whether ``nfc`` surely leaves each text as it is (in NFC, stripped, single spaces, no
+    lone surrogates), none holds a control character and none is longer than ``longest``:
+    checked for a whole column at once. ``False`` may also mean "look at each": a text with
+    a format character such as a zero-width joiner is not printable, but may be plain."""
     if not texts or max(map(len, texts)) > longest or "" in texts:
         return False
-    if any(text[0] == " " or text[-1] == " " for text in (texts[0], texts[-1])):
-        return False
     joined = " ".join(texts)
-    return unicodedata.is_normalized("NFC", joined) and not _NOT_PLAIN_RE.search(joined)
+    # Printable: no control character, surrogate or whitespace but the ASCII space, which
+    # (never two, never at an end) is what nfc() leaves of any run of whitespace.
+    if not joined.isprintable() or "  " in joined or joined[0] == " " or joined[-1] == " ":
+        return False
+    return unicodedata.is_normalized("NFC", joined)
 
 
 def name_key(name: str) -> str:
