@@ -11,6 +11,7 @@ from __future__ import annotations
 from bisect import bisect_right
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from operator import attrgetter
 from typing import Any
 
 from isotrack.events import (
@@ -36,6 +37,10 @@ from isotrack.events import (
 from isotrack.text import quoted
 
 ENDING_NAMES = {MERGED: "merged", SPLIT: "split", DISSOLVED: "dissolved"}
+_effective = attrgetter("on")  # an event's effective date: what ``as_of`` cuts at
+# A new unit's procedure counts; each unit gets its own copy (a bound ``copy`` is a cheaper
+# default factory than a lambda, and the fold makes one per unit).
+_NO_PROCEDURES = dict.fromkeys(PROCEDURE_CATEGORIES, 0)
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,9 +88,7 @@ class UnitState:
     model: str | None = None
     decision: str | None = None
     scope: str | None = None
-    procedures: dict[str, int] = field(
-        default_factory=lambda: dict.fromkeys(PROCEDURE_CATEGORIES, 0)
-    )
+    procedures: dict[str, int] = field(default_factory=_NO_PROCEDURES.copy)
     procedures_since: str | None = None
     audits: dict[str, dict[str, Any]] = field(default_factory=dict)
     history: list[Event] = field(default_factory=list)
@@ -262,10 +265,9 @@ def fold_series(
     for event in timeless:  # targets hold at every date: apply them first
         folder.apply(event)
     dated.sort(key=sort_key)
-    ons = [event.on for event in dated]
     index = 0
     for as_of in dates:
-        stop = len(dated) if as_of is None else bisect_right(ons, as_of, lo=index)
+        stop = len(dated) if as_of is None else bisect_right(dated, as_of, lo=index, key=_effective)
         folder.apply_all(dated[index:stop])
         index = stop
         anomalies = [*folder.anomalies, *folder.finish()]
@@ -337,18 +339,18 @@ class _Folder:
         unit.history.append(event)
 
     def apply_all(self, events: list[Event]) -> None:
-        """``apply`` each event, in order: the same steps with the common case inlined (this
+        """``apply`` each event, in order: the same steps with the common cases inlined (this
         loop runs once per stored event in every command)."""
-        units, handlers, unit_free, apply = self.units, _HANDLERS, _UNIT_FREE, self.apply
+        units, handlers, found, apply = self.units, _UNIT_HANDLERS, self._found, self.apply
         for event in events:
             kind = event.type
-            if kind in unit_free:
-                apply(event)
+            if kind == FOUNDED:  # one per unit, and needs no unit: no detour through ``apply``
+                found(None, event)
                 continue
-            unit = units.get(event.unit)
             handler = handlers.get(kind)
-            if unit is None or unit.ended is not None or handler is None:
-                apply(event)  # says what is wrong
+            unit = units.get(event.unit)
+            if handler is None or unit is None or unit.ended is not None:
+                apply(event)  # a target, or says what is wrong
                 continue
             handler(self, unit, event)
             unit.history.append(event)
@@ -374,22 +376,19 @@ class _Folder:
             self.targets.pop(name, None)
 
     def _found(self, _: None, event: Event) -> None:
-        data = event.data
-        if event.unit in self.units:
-            self.flag(event, f"{event.unit}: founded again on {event.on} (code already used)")
+        code, data, units = event.unit, event.data, self.units
+        if code in units:
+            self.flag(event, f"{code}: founded again on {event.on} (code already used)")
             return
-        parent = data.get("parent")
-        if parent and not self.live_at(parent):
-            self.flag(event, f"{event.unit}: parent {parent} does not exist on {event.on}")
+        parent = data.get("parent") or None
+        if parent is not None and not self.live_at(parent):
+            self.flag(event, f"{code}: parent {parent} does not exist on {event.on}")
+        # Positional: the first five fields, in order (cheaper than keywords, once per unit).
         unit = UnitState(
-            code=event.unit,
-            name=str(data.get("name", event.unit)),
-            kind=str(data.get("kind", "")),
-            parent=parent or None,
-            founded=event.on,
+            code, str(data.get("name", code)), str(data.get("kind", "")), parent, event.on
         )
         unit.history.append(event)
-        self.units[event.unit] = unit
+        units[code] = unit
 
     def _rename(self, unit: UnitState, event: Event) -> None:
         unit.name = str(event.data.get("name", unit.name))
@@ -437,34 +436,41 @@ class _Folder:
 
     def _stage(self, unit: UnitState, event: Event) -> None:
         data = event.data
-        stage = str(data.get("stage", unit.stage))
+        current = unit.stage
+        stage = str(data.get("stage", current))
         if stage not in STAGE_ORDER and stage != "lapsed":
             self.flag(event, f"{unit.code}: unknown stage {quoted(stage)} on {event.on}")
             return
-        problem = stage_change_problem(unit.stage, stage)
-        if problem:
-            self.flag(event, f"{unit.code}: on {event.on}, {problem}")
-        if stage != unit.stage:
+        if stage != current:  # staying at a stage is never a problem
+            problem = stage_change_problem(current, stage)
+            if problem:
+                self.flag(event, f"{unit.code}: on {event.on}, {problem}")
             unit.stage, unit.stage_since = stage, event.on
-        if data.get("edition"):
-            self._set_edition(unit, event, str(data["edition"]))
+        edition = data.get("edition")
+        if edition:
+            self._set_edition(unit, event, str(edition))
         if "consultant" in data:
-            unit.consultant = data["consultant"] or None
-            unit.consultant_used = bool(data["consultant"])
-        for key in ("model", "decision", "scope"):
-            if data.get(key):
-                setattr(unit, key, str(data[key]))
+            consultant = data["consultant"]
+            unit.consultant = consultant or None
+            unit.consultant_used = bool(consultant)
+        if model := data.get("model"):
+            unit.model = str(model)
+        if decision := data.get("decision"):
+            unit.decision = str(decision)
+        if scope := data.get("scope"):
+            unit.scope = str(scope)
 
     def _edition(self, unit: UnitState, event: Event) -> None:
         self._set_edition(unit, event, str(event.data.get("edition", "")))
 
     def _set_edition(self, unit: UnitState, event: Event, edition: str) -> None:
-        if edition == unit.edition:
+        current = unit.edition
+        if edition == current:
             return
-        if edition_rank(edition) < edition_rank(unit.edition):
+        if edition_rank(edition) < edition_rank(current):
             self.flag(
                 event,
-                f"{unit.code}: on {event.on}, edition {edition} recorded after {unit.edition} "
+                f"{unit.code}: on {event.on}, edition {edition} recorded after {current} "
                 f"(since {unit.edition_since}) was already its current one",
             )
         unit.edition, unit.edition_since = edition, event.on
@@ -486,11 +492,12 @@ class _Folder:
 
     def finish(self) -> list[Anomaly]:
         """Anomalies of the state reached so far (not of single events)."""
-        found = []
-        for unit in self.units.values():
-            if unit.alive and unit.parent:
-                parent = self.units.get(unit.parent)
-                if parent is not None and not parent.alive:
+        units, found = self.units, []
+        for unit in units.values():
+            # ``ended is None`` is ``alive`` without a property call: this runs once per unit
+            if unit.ended is None and unit.parent:
+                parent = units.get(unit.parent)
+                if parent is not None and parent.ended is not None:
                     found.append(
                         Anomaly(
                             unit.code,
@@ -516,3 +523,5 @@ _HANDLERS: dict[str, Callable[[_Folder, Any, Event], None]] = {
     AUDIT: _Folder._audit,
     PROCEDURES: _Folder._procedures,
 }
+# The handlers of events about an existing unit (``apply_all``'s fast path).
+_UNIT_HANDLERS = {kind: handler for kind, handler in _HANDLERS.items() if kind not in _UNIT_FREE}
