@@ -733,6 +733,12 @@ def test_bad_environment_is_a_usage_error(
             "Error: Invalid value for '--limit': 0 is not in the range x>=1.",
         ),
         (("unit", "frobnicate"), "Error: No such command 'frobnicate'."),
+        (
+            # Found by the reliability campaign: --db took the next option as a file name.
+            ("db", "backups", "--db", "--json"),
+            "Error: Invalid value for '--db' (env var: 'ISOTRACK_DB'): '--json' is an option, "
+            "not a database file (for a file whose name begins with '-', write ./--json)",
+        ),
     ],
     ids=lambda value: "-".join(value) if isinstance(value, tuple) else None,
 )

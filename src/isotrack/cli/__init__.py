@@ -170,6 +170,18 @@ def _version(value: bool) -> None:
         raise typer.Exit()
 
 
+def _db_path(value: Path | None) -> Path | None:
+    """``--db --json`` would otherwise name a database file '--json' and quietly use it."""
+    if value is not None and str(value).startswith("--"):
+        from isotrack.text import escaped, quoted
+
+        raise typer.BadParameter(
+            f"{quoted(str(value))} is an option, not a database file (for a file whose name "
+            f"begins with '-', write ./{escaped(str(value))})"
+        )
+    return value
+
+
 @app.callback()
 def root(
     ctx: typer.Context,
@@ -180,6 +192,7 @@ def root(
             envvar="ISOTRACK_DB",
             help="Database file (default: isotrack.json in the user's data folder).",
             dir_okay=False,
+            callback=_db_path,
         ),
     ] = None,
     lang: Annotated[
