@@ -213,6 +213,26 @@ def test_new_units_are_founded_no_later_than_the_units_below_them(
     assert got == {f"U{i}": founded(i).isoformat() for i in range(len(units))}
 
 
+def test_a_json_units_counts_keep_its_own_order_of_keys(db: Db, tmp_path: Path) -> None:
+    """Objects may name their keys in any order: each unit's counts are stored in its own,
+    and its first count names the key of a problem."""
+    units = [
+        {"code": "A", "name": "a", "kind": "ministry", "tthc": 5, "internal": 6},
+        {"code": "B", "name": "b", "kind": "ministry", "internal": 3, "tthc": 4},
+    ]
+    path = tmp_path / "units.json"
+    path.write_bytes(orjson.dumps(units))
+    db.imp(path, on=date(2024, 1, 1))
+    stored = orjson.loads(db.bytes())["events"].values()
+    counts = {e["unit"]: list(e["data"]) for e in stored if e["type"] == ev.PROCEDURES}
+    assert counts == {"A": ["tthc", "internal"], "B": ["internal", "tthc"]}
+    late = [{"code": "B", "internal": 7, "tthc": 8, "date": "2010-01-01"}]
+    path.write_bytes(orjson.dumps(late))
+    with pytest.raises(ImportRowError) as info:
+        db.imp(path)
+    assert "unit 1, key internal: B" in str(info.value)
+
+
 def test_a_new_unit_reported_as_lapsed(db: Db, tmp_path: Path) -> None:
     path = sheet(tmp_path / "l.csv", [["A", "Đơn vị A", "district-command", "ngừng duy trì",
                                        "01/03/2024"]],

@@ -377,7 +377,7 @@ def test_any_bytes_after_a_zip_header_are_refused_cleanly(tail: bytes) -> None:
 # Cells that test the column-at-a-time reading: NFD and combining marks next to separators and
 # quotes, odd spaces, line breaks, neutralised formulas, blanks.
 CELLS = st.text(
-    alphabet=st.sampled_from("aE\u0301\u0323ư\u031b ,;\t\"'\n=\xa0"), min_size=0, max_size=5
+    alphabet=st.sampled_from("aE\u0301\u0323ư\u031b ,;\t\"'\n=\xa0\u037e"), min_size=0, max_size=5
 )
 
 
@@ -403,6 +403,34 @@ def test_cells_read_as_each_cell_cleaned_alone(rows: list[list[str]], separator:
             expected.append((number, values))
     assert sheet.rows == expected
     assert sheet.delimiter == separator
+
+
+def test_a_character_whose_nfc_is_the_separator_stays_in_its_cell() -> None:
+    """U+037E (Greek question mark) is ';' in NFC: cells are split first, then normalised."""
+    sheet = csv_sheet("code;name;kind\nA1;Tr\u037em X;ministry\n")
+    assert sheet.rows == [(2, {"code": "A1", "name": "Tr;m X", "kind": "ministry"})]
+
+
+def test_a_mark_after_a_closing_quote_is_normalised_with_its_cell() -> None:
+    sheet = csv_sheet('code,name,kind\nA1,X,"lo"\u0302\n')
+    assert sheet.rows[0][1]["kind"] == unicodedata.normalize("NFC", "lo\u0302") == "lô"
+
+
+def test_rows_running_on_for_empty_cells_cost_no_memory() -> None:
+    """A used range far wider than the header (a stray cell far to the right) is not
+    padded out row by row: only the columns read are taken."""
+    import tracemalloc
+
+    body = "code,name\n" + "".join(f"A{i},a\n" for i in range(3000)) + "Z" + "," * 20000 + "\n"
+    tracemalloc.start()
+    try:
+        sheet = csv_sheet(body)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert len(sheet.numbers) == 3001
+    assert sheet.columns["code"][-1] == "Z"
+    assert peak < 20_000_000  # padding every row to the widest would take about 500 MB
 
 
 def test_rows_are_numbered_across_chunks(monkeypatch: pytest.MonkeyPatch) -> None:

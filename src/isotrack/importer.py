@@ -360,12 +360,19 @@ class _SheetImport:
                         results[index] = None
             columns[key] = results
         nothing: list[Any] = [None] * len(kept)
-        # A row's counts in the file's order of columns: the first names the cell of a problem.
+        # A row's counts in its own order of columns (or keys): the first names the cell of a
+        # problem, and they are stored in that order.
         count_keys = [key for key in sheet.columns if key in COUNT_COLUMNS]
         counts: list[Any] = [
             {k: v for k, v in zip(count_keys, cells, strict=True) if v is not None}
             for cells in zip(*(columns[k] for k in count_keys), strict=True)
         ] if count_keys else [{} for _ in kept]  # fmt: skip
+        if count_keys and sheet.key_order is not None:
+            orders = [sheet.key_order[i] for i in kept]
+            counts = [
+                {k: row_counts[k] for k in order if k in row_counts}
+                for order, row_counts in zip(orders, counts, strict=True)
+            ]
         row_cells = [columns.get(f, nothing) for f in _ROW_CELLS]
         after: list[list[Any]] = [columns.get(f, nothing) for f in ("procedures_date", "date")]
         fields: list[list[Any]] = [numbers, codes, *row_cells, counts, *after]  # _Row's order

@@ -15,6 +15,7 @@ a value survives the round trip exactly.
 from __future__ import annotations
 
 import csv
+import functools
 import io
 import itertools
 import os
@@ -25,6 +26,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from operator import itemgetter
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
@@ -168,6 +170,9 @@ class Sheet:
     ignored: list[str] = field(default_factory=list)
     encoding: str | None = None
     delimiter: str | None = None
+    # A JSON sheet's objects each name their keys in their own order (a row of a table
+    # follows its columns): the keys each holds, in order, one tuple per row.
+    key_order: list[tuple[str, ...]] | None = None
 
     @property
     def rows(self) -> list[tuple[int, dict[str, Value]]]:
@@ -267,11 +272,8 @@ def read_sheet(source: str, data: bytes, fmt: str) -> Sheet:
             f"{source} is an XLSX workbook, not CSV: give --format xlsx or name it .xlsx"
         )
     text, encoding = decode(source, data)
-    # In NFC as a whole, which is each cell in NFC: the separators, quotes and line breaks
-    # that bound cells combine with no character (tests/test_sheets.py checks this).
-    text = unicodedata.normalize("NFC", text)
     delimiter = _delimiter(text)
-    sheet = _table(source, "csv", _csv_rows(source, text, delimiter), normalised=True)
+    sheet = _table(source, "csv", _csv_rows(source, text, delimiter), text_only=True)
     return Sheet(
         sheet.source,
         "csv",
@@ -401,10 +403,10 @@ def _clean(value: Value) -> Value:
 
 
 def _table(
-    source: str, fmt: str, rows: Iterable[Sequence[Value]], *, normalised: bool = False
+    source: str, fmt: str, rows: Iterable[Sequence[Value]], *, text_only: bool = False
 ) -> Sheet:
     """Rows of cells -> a Sheet: find the header row, map its columns, keep the rows that are
-    not blank. ``normalised``: every cell is text already in NFC (a CSV file's)."""
+    not blank. ``text_only``: every cell is text (a CSV file's)."""
     body = iter(rows)
     header: Sequence[Value] | None = None
     number = 0  # of the row last read
@@ -446,15 +448,17 @@ def _table(
     blank = (None,) * len(columns)
     # A few thousand rows at a time, turned into columns (a list of every row would double
     # the memory an import needs).
+    # Only the columns read are taken out of each row: a row may run on for thousands of
+    # empty cells (a spreadsheet's used range), which must cost nothing.
+    indexes = [index for index, _ in columns]
+    width = max(indexes) + 1
+    padding: list[Value] = [""] * width
+    take = itemgetter(*indexes, indexes[0])  # one more: a tuple even for one column
     while chunk := list(itertools.islice(body, _CHUNK_ROWS)):
         first, number = number + 1, number + len(chunk)
-        by_index = list(itertools.zip_longest(*chunk, fillvalue=""))
-        read = [
-            _clean_cells(by_index[index], same, normalised)
-            if index < len(by_index)
-            else [None] * len(chunk)
-            for index, _ in columns
-        ]
+        rows_read = [row if len(row) >= width else [*row, *padding[len(row) :]] for row in chunk]
+        by_column = list(zip(*map(take, rows_read), strict=True))
+        read = [_clean_cells(cells, same, text_only) for cells in by_column[:-1]]
         filled = list(map(blank.__ne__, zip(*read, strict=True)))
         if all(filled):
             numbers.extend(range(first, number + 1))
@@ -468,20 +472,25 @@ def _table(
 
 
 _CHUNK_ROWS = 4096
+_nfc = functools.partial(unicodedata.normalize, "NFC")
 
 
 def _clean_cells(
-    cells: Sequence[Value], same: dict[str, str | None], normalised: bool
+    cells: Sequence[Value], same: dict[str, str | None], text_only: bool
 ) -> list[Value]:
     """A column's cells as ``_clean`` reads them, each distinct text one object from ``same``
     (which maps "" to ``None``: blank)."""
-    if not normalised:
+    if not text_only:
         read = list(map(_clean, cells))
         return [same.setdefault(v, v) if type(v) is str else v for v in read]
-    # Text only, in NFC: the same steps, a column at a time (a step per cell would be most
-    # of the time taken to read a large sheet).
+    # Text only: the same steps, a column at a time (a step per cell would be most of the
+    # time taken to read a large sheet).
     texts = list(map(str.strip, cast("Sequence[str]", cells)))
     joined = "\x00".join(texts)  # no cell holds NUL (decode refuses it)
+    # NUL combines with nothing, so the column is in NFC exactly when each cell is.
+    if not joined.isascii() and not unicodedata.is_normalized("NFC", joined):
+        texts = list(map(_nfc, texts))
+        joined = "\x00".join(texts)
     if joined.startswith("'") or "\x00'" in joined:
         texts = [restore(text) if text[:1] == "'" else text for text in texts]
     return list(map(same.setdefault, texts, texts))
@@ -519,7 +528,8 @@ def _read_json(source: str, data: bytes) -> Sheet:
         if values:
             rows.append((number, values))
     columns = {key: [values.get(key) for _, values in rows] for key in headers}
-    return Sheet(source, "json", [number for number, _ in rows], columns, headers)
+    order = [tuple(values) for _, values in rows]
+    return Sheet(source, "json", [n for n, _ in rows], columns, headers, key_order=order)
 
 
 def _flatten(item: dict[str, Any]) -> dict[str, Any]:
