@@ -5,12 +5,18 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from isotrack import events as ev
 from isotrack.events import Event
-from isotrack.timeline import fold, fold_onwards, reverted_changesets, stage_change_problem
+from isotrack.timeline import (
+    edition_rank,
+    fold,
+    fold_onwards,
+    reverted_changesets,
+    stage_change_problem,
+)
 
 _counter = iter(range(10**9))
 
@@ -271,3 +277,13 @@ def test_going_on_declines_what_a_fold_would_count_differently() -> None:
     undone = later._replace(id="e-undone", changeset="gone")
     assert fold_onwards(fold([*BASE, undo]), [undone]) is None
     assert fold_onwards(fold([*BASE, undo]), [later]) is not None
+
+
+@given(st.one_of(st.none(), st.text(max_size=6)))
+@example("²")  # a digit int() refuses
+@example("2015")
+def test_edition_rank_is_a_year_or_zero_for_any_text(code: str | None) -> None:
+    rank = edition_rank(code)
+    assert rank >= 0
+    if code and code.isascii() and code.isdigit():
+        assert rank == int(code)

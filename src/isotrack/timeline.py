@@ -303,7 +303,9 @@ def stage_change_problem(current: str, new: str) -> str | None:
 
 
 def edition_rank(code: str | None) -> int:
-    return int(code) if code and code.isdigit() else 0
+    """An edition's year, to order editions (0 if it has none). isdecimal, not isdigit: int()
+    refuses digits such as '²', and a hand-edited event holding one must not crash the fold."""
+    return int(code) if code and code.isdecimal() else 0
 
 
 class _Folder:
