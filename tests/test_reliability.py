@@ -837,7 +837,7 @@ def table(draw: st.DrawFn) -> tuple[list[str], list[list[str]]]:
 
 
 ImportFile = tuple[str, bytes]
-"""A file to import: its name, its bytes, and the text in it (which messages may quote)."""
+"""A file to import: its name and its bytes."""
 
 
 @st.composite

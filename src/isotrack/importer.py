@@ -66,6 +66,7 @@ from isotrack.timeline import (
 )
 from isotrack.tracker import (
     MAX_COUNT,
+    MAX_NAME,
     MAX_TEXT,
     NothingToChange,
     Tracker,
@@ -1088,7 +1089,6 @@ def _text(value: Value) -> str:
     return str(value).strip()
 
 
-MAX_NAME = 300
 # The columns of text that _name and _free_text read: their longest value.
 _TEXT_LIMITS = {"name": MAX_NAME, "model": MAX_TEXT, "scope": MAX_TEXT, "decision": MAX_TEXT}
 

@@ -24,7 +24,7 @@ import tempfile
 import unicodedata
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import suppress
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from operator import itemgetter
 from pathlib import Path
@@ -274,16 +274,7 @@ def read_sheet(source: str, data: bytes, fmt: str) -> Sheet:
     text, encoding = decode(source, data)
     delimiter = _delimiter(text)
     sheet = _table(source, "csv", _csv_rows(source, text, delimiter), text_only=True)
-    return Sheet(
-        sheet.source,
-        "csv",
-        sheet.numbers,
-        sheet.columns,
-        sheet.headers,
-        sheet.ignored,
-        encoding,
-        delimiter,
-    )
+    return replace(sheet, encoding=encoding, delimiter=delimiter)
 
 
 def _csv_rows(source: str, text: str, delimiter: str) -> Iterator[list[str]]:
@@ -447,9 +438,8 @@ def _table(
     same: dict[str, str | None] = {"": None}
     blank = (None,) * len(columns)
     # A few thousand rows at a time, turned into columns (a list of every row would double
-    # the memory an import needs).
-    # Only the columns read are taken out of each row: a row may run on for thousands of
-    # empty cells (a spreadsheet's used range), which must cost nothing.
+    # the memory an import needs), taking only the columns read out of each row: a row may
+    # run on for thousands of empty cells (a spreadsheet's used range), which must cost nothing.
     indexes = [index for index, _ in columns]
     width = max(indexes) + 1
     padding: list[Value] = [""] * width

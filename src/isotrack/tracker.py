@@ -43,6 +43,7 @@ from isotrack.timeline import (
 T = TypeVar("T")
 MAX_COUNT = 1_000_000  # procedures or findings: far above any unit, far below overflow
 MAX_TEXT = 500
+MAX_NAME = 300  # characters of a unit's name
 
 
 class NothingToChange(Exception):
@@ -1003,8 +1004,10 @@ def _name(name: str) -> str:
     cleaned = nfc(name)
     if not cleaned:
         raise IsotrackError("a unit name cannot be empty")
-    if len(cleaned) > 300:
-        raise IsotrackError(f"a unit name can have at most 300 characters (got {len(cleaned)})")
+    if len(cleaned) > MAX_NAME:
+        raise IsotrackError(
+            f"a unit name can have at most {MAX_NAME} characters (got {len(cleaned)})"
+        )
     if any(ord(ch) < 32 for ch in cleaned):
         raise IsotrackError("a unit name cannot contain control characters")
     return cleaned
