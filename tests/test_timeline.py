@@ -222,6 +222,57 @@ def test_a_stored_structural_event_with_bad_data_is_refused_on_read() -> None:
         ev.events_from_records([good.to_record(), bad.to_record()])
 
 
+# Values of every JSON kind, the ones the shapes tell apart among them (1, 1.0, True; '' and
+# codes; ISO dates and others; lists of codes and of other things).
+_JSON_VALUES = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(-2, 3),
+    st.sampled_from([1.0, 2.5, float("nan")]),
+    st.sampled_from(["", "A", "B1", "é", "a b", "2030-12-31", "31/12/2030", "2030-02-30"]),
+    st.lists(st.sampled_from(["A", "", 1, None]), max_size=2),
+    st.just({"code": "A"}),
+)
+
+
+# Values that fit each shape.
+_FITTING = {
+    "text": st.sampled_from(["", "A", "é"]),
+    "code": st.sampled_from(["A", "B1"]),
+    "date": st.just("2030-12-31"),
+    "count": st.integers(0, 3),
+    "number": st.sampled_from([1, 2.5]),
+    "flag": st.booleans(),
+    "codes": st.lists(st.sampled_from(["A", "B"]), max_size=2),
+    "texts": st.lists(st.sampled_from(["a", "b"]), max_size=2),
+}
+
+
+@st.composite
+def _event_data(draw: st.DrawFn, type_: str) -> dict[str, Any]:
+    """Data for ``type_``: each field there or not (required ones mostly there), its value
+    mostly one that fits, else null or a value of any kind."""
+    fields, required = ev._DATA_SHAPES[type_]
+    data: dict[str, Any] = {}
+    for key, shape in [*fields.items(), ("later", "text")]:
+        if not draw(st.integers(0, 9)) if key in required else draw(st.booleans()):
+            continue
+        how = draw(st.sampled_from("fffffffnj"))
+        fitting = _FITTING[shape.rstrip("?")]
+        data[key] = draw(fitting if how == "f" else st.none() if how == "n" else _JSON_VALUES)
+    return data
+
+
+@pytest.mark.parametrize("type_", sorted(ev._DATA_SHAPES))
+@given(data=st.data())
+def test_the_column_check_of_shapes_agrees_with_each_events_check(
+    type_: str, data: st.DataObject
+) -> None:
+    datas = data.draw(st.lists(_event_data(type_), max_size=5))
+    expected = all(ev.data_problem(type_, data) is None for data in datas)
+    assert ev._shapes_fit(type_, datas) is expected
+
+
 # Going on from a registry (a write's check, without folding the history again)
 
 LATER = [

@@ -11,7 +11,8 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from operator import itemgetter
+from itertools import compress, repeat
+from operator import contains, itemgetter
 from typing import Any, NamedTuple
 
 # Event types. Values are what is stored; never rename one that has been released.
@@ -149,7 +150,7 @@ def events_from_records(records: list[dict[str, Any]]) -> list[Event]:
         events = [make(Event, _FIELDS(record)) for record in records]
     except (KeyError, TypeError):
         events = []
-    if len(events) == len(records) and _well_typed(events) and _well_shaped(events):
+    if len(events) == len(records) and _well_formed(events):
         return events
     for number, record in enumerate(records, start=1):  # slow path: find what is wrong
         try:
@@ -161,18 +162,57 @@ def events_from_records(records: list[dict[str, Any]]) -> list[Event]:
     raise ValueError("a record has fields of the wrong type")  # pragma: no cover
 
 
-def _well_shaped(events: list[Event]) -> bool:
-    """The data of the events that shape the organisation and its targets (a few in a hundred)
-    is as isotrack writes it: the fold relies on it. Counts and texts of the other events are
-    checked where they are used."""
-    structural = _STRUCTURAL
-    return not any(
-        data_problem(event.type, event.data) for event in events if event.type in structural
-    )
+# The types a value of each scalar shape can have (the shape may ask more of the value).
+_SHAPE_TYPES: dict[str, set[type]] = {
+    "text": {str},
+    "code": {str},
+    "date": {str},
+    "count": {int},
+    "number": {int, float},
+    "flag": {bool},
+}
 
 
-def _well_typed(events: list[Event]) -> bool:
-    """Every field of every event has its type (checked column by column, in C loops)."""
+def _shapes_fit(kind: str, datas: list[dict[str, Any]]) -> bool:
+    """Whether ``data_problem`` finds nothing in any of ``datas`` (all of type ``kind``): field
+    by field, the types of all values at once, then each distinct value once. Each pass reads
+    every event's data, so there are as few as can be."""
+    fields, required = _DATA_SHAPES.get(kind, ({}, ()))
+    for key in required:
+        # A field of a plain shape is checked below: there, missing and null both fail.
+        if fields.get(key, "?").endswith("?") and not all(map(contains, datas, repeat(key))):
+            return False
+    none = type(None)
+    for key, shape in fields.items():
+        values = list(map(dict.get, datas, repeat(key)))
+        base = shape.rstrip("?")
+        types = set(map(type, values))
+        if none in types and base == shape and key not in required:
+            # None stands for a missing field (allowed) and for a null (not): tell them apart.
+            values = [data[key] for data in datas if key in data]
+            types = set(map(type, values))
+        allowed = _SHAPE_TYPES.get(base)
+        if allowed is None:  # a list: each is checked
+            if not all(_fits(value, shape) for value in values):
+                return False
+            continue
+        if base != shape:
+            types.discard(none)
+        if not types <= allowed:
+            return False
+        if base != "text":  # of the allowed types (so 1 and True are not both there)
+            distinct = set(values)
+            distinct.discard(None)
+            if not all(_fits(value, base) for value in distinct):
+                return False
+    return True
+
+
+def _well_formed(events: list[Event]) -> bool:
+    """Every field of every event has its type, and the data of the events that shape the
+    organisation and its targets is as isotrack writes it: the fold relies on it (counts and
+    texts of the other events are checked where they are used). Checked column by column, in
+    C loops: a database founds every unit once, so a third of its events can be structural."""
     if not events:
         return True
     ids, units, types, ons, recorded, changesets, data = zip(*events, strict=True)
@@ -182,7 +222,12 @@ def _well_typed(events: list[Event]) -> bool:
         return False
     if set(map(type, data)) != {dict} or not all(ids) or set(map(len, ons)) != {10}:
         return False
-    return all(_is_iso_date(on) for on in set(ons))
+    if not all(_is_iso_date(on) for on in set(ons)):
+        return False
+    return all(
+        _shapes_fit(kind, list(compress(data, map(kind.__eq__, types))))
+        for kind in _STRUCTURAL.intersection(types)
+    )
 
 
 def _is_iso_date(text: str) -> bool:
