@@ -8,8 +8,11 @@ import json
 import re
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from openpyxl import load_workbook
 
 from conftest import Run
@@ -158,3 +161,81 @@ def test_report_usage_errors(
     result = cli("report", *args)
     assert result.stderr.strip() == message
     assert result.exit_code in (1, 2)
+
+
+# The tree's rolled-up counts, against a plain recursive walk of the same registry
+
+
+def _registry_of(parents: list[int | None], stages: list[str], counts: list[int]) -> Any:
+    """Units U0, U1, ... each under the unit its entry of ``parents`` names (an earlier one, so
+    no cycle; ``None``: a root), at ``stages`` with ``counts`` procedures."""
+    from isotrack import events as ev
+    from isotrack.events import Event
+    from isotrack.timeline import fold
+
+    made = []
+    for i, (parent, stage, tthc) in enumerate(zip(parents, stages, counts, strict=True)):
+        facts = [
+            (ev.FOUNDED, {"name": f"N{i}", "kind": "agency", "parent": _code(parent)}),
+            (ev.STAGE, {"stage": stage}),
+            (ev.PROCEDURES, {"tthc": tthc}),
+        ]
+        for type_, data in facts:
+            made.append(
+                Event(f"{len(made):032x}", f"U{i}", type_, "2020-01-01", f"{i:06d}", "c", data)
+            )
+    return fold(made)
+
+
+def _code(index: int | None) -> str | None:
+    return None if index is None else f"U{index}"
+
+
+def _walk(registry: Any, code: str, depth: int, rows: list[tuple[Any, ...]]) -> tuple[int, ...]:
+    unit = registry.units[code]
+    at = len(rows)
+    rows.append(())
+    totals = [1, int(unit.stage in ("applying", "announced")), unit.procedures_total]
+    for child in sorted(u.code for u in registry.live() if u.parent == code):
+        for i, n in enumerate(_walk(registry, child, depth + 1, rows)):
+            totals[i] += n
+    rows[at] = (code, depth, *totals)
+    return tuple(totals)
+
+
+@given(
+    st.lists(
+        st.tuples(
+            st.integers(0, 30),  # the parent: 1 + the index of a unit before it; else none
+            st.sampled_from(["none", "building", "applying", "announced"]),
+            st.integers(0, 5),
+        ),
+        max_size=25,
+    ),
+    st.integers(0, 30),
+)
+def test_tree_rolls_up_each_subtree_in_code_order(
+    units: list[tuple[int, str, int]], under_index: int
+) -> None:
+    from isotrack.report import tree
+
+    parents = [pick - 1 if 1 <= pick <= i else None for i, (pick, _, _) in enumerate(units)]
+    registry = _registry_of(parents, [u[1] for u in units], [u[2] for u in units])
+    under = f"U{under_index}" if under_index < len(units) else None
+    expected: list[tuple[Any, ...]] = []
+    roots = [under] if under else sorted(u.code for u in registry.live() if u.parent is None)
+    for root in roots:
+        _walk(registry, root, 0, expected)
+    got = [(r.code, r.depth, r.units, r.with_qms, r.procedures) for r in tree(registry, under)]
+    assert got == expected
+
+
+def test_a_deep_chain_of_units_makes_a_tree_without_recursion() -> None:
+    from isotrack.report import tree
+
+    depth = 3000  # deeper than Python's recursion limit
+    registry = _registry_of([None, *range(depth - 1)], ["applying"] * depth, [1] * depth)
+    rows = tree(registry, None)
+    assert [r.depth for r in rows] == list(range(depth))
+    assert (rows[0].units, rows[0].with_qms, rows[0].procedures) == (depth, depth, depth)
+    assert (rows[-1].units, rows[-1].procedures) == (1, 1)

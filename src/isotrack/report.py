@@ -156,30 +156,36 @@ def totals(units: list[UnitState]) -> Totals:
 
 
 def tree(registry: Registry, under: str | None) -> list[TreeRow]:
-    """Live units in hierarchy order, each with counts rolled up over its subtree."""
+    """Live units in hierarchy order, each with counts rolled up over its subtree. Without
+    recursion: a chain of units as deep as any is walked, and each unit costs one step."""
     live = {u.code: u for u in registry.live()}
     children: dict[str | None, list[str]] = {}
     for unit in live.values():
         parent = unit.parent if unit.parent in live else None
         children.setdefault(parent, []).append(unit.code)
     for codes in children.values():
-        codes.sort()
+        codes.sort(reverse=True)  # popped from the end of the stack: in code order
     roots = [under] if under and under in live else children.get(None, [])
-    rows: list[TreeRow] = []
-
-    def visit(code: str, depth: int) -> tuple[int, int, int]:
+    order: list[tuple[str, int]] = []  # each unit and its depth, parents before children
+    stack = [(root, 0) for root in roots]
+    while stack:
+        code, depth = stack.pop()
+        order.append((code, depth))
+        stack.extend((child, depth + 1) for child in children.get(code, ()))
+    rolled: dict[str, tuple[int, int, int]] = {}
+    for code, _ in reversed(order):  # children before parents
         unit = live[code]
-        index = len(rows)
-        rows.append(TreeRow(code, unit.name, unit.kind, unit.stage, unit.edition, depth, 0, 0, 0))
         units, with_qms, procedures = 1, int(unit.stage in QMS_STAGES), unit.procedures_total
-        for child in children.get(code, []):
-            a, b, c = visit(child, depth + 1)
+        for child in children.get(code, ()):
+            a, b, c = rolled[child]
             units, with_qms, procedures = units + a, with_qms + b, procedures + c
-        rows[index] = replace(rows[index], units=units, with_qms=with_qms, procedures=procedures)
-        return units, with_qms, procedures
-
-    for root in roots:
-        visit(root, 0)
+        rolled[code] = (units, with_qms, procedures)
+    rows = []
+    for code, depth in order:
+        unit = live[code]
+        rows.append(
+            TreeRow(code, unit.name, unit.kind, unit.stage, unit.edition, depth, *rolled[code])
+        )
     return rows
 
 
