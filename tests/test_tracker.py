@@ -9,6 +9,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from conftest import file_hash
 from histories import TODAY, Db
@@ -462,3 +464,56 @@ def test_doctor_finds_near_duplicate_names(org: Org) -> None:
 
 def test_doctor_on_a_clean_history_finds_nothing(province: Org) -> None:
     assert province().doctor() == []
+
+
+# --------------------------------------------------------------------------------------------
+# Hierarchy order (unit list, snapshot export)
+
+
+def _path_key(catalog: Any, registry: Any, unit: UnitState) -> tuple[Any, ...]:
+    """The order as a key per unit: the (kind order, code) of each unit on its path down."""
+
+    def rank(code: str) -> tuple[int, str]:
+        found = registry.get(code)
+        kind = catalog.kinds.get(found.kind) if found else None
+        return (kind.order if kind else 1000, code)
+
+    return tuple(rank(c) for c in [*reversed(registry.ancestors(unit.code)), unit.code])
+
+
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(["ministry", "military-region", "district-command", "alien"]),
+            st.integers(-3, 12),  # an earlier unit, else a root or one of two missing parents
+            st.booleans(),  # ended
+        ),
+        max_size=14,
+    )
+)
+def test_units_are_listed_as_a_tree_walked_in_kind_then_code_order(
+    units: list[tuple[str, int, bool]],
+) -> None:
+    from types import SimpleNamespace
+
+    from isotrack.catalog import load_catalog
+    from isotrack.timeline import fold
+
+    made = []
+    for i, (kind, pick, ended) in enumerate(units):
+        code = f"U{(i * 7) % 11}{i}"  # codes not in founding order
+        parent = made[pick][1] if 0 <= pick < len(made) else {-1: "GONE1", -2: "GONE2"}.get(pick)
+        made.append((ev.FOUNDED, code, {"name": code, "kind": kind, "parent": parent}))
+        if ended:
+            made.append((ev.DISSOLVED, code, {"successor": None}))
+    events = [
+        ev.Event(f"{n:032x}", code, type_, "2020-01-01", f"{n:06d}", "c", data)
+        for n, (type_, code, data) in enumerate(made)
+    ]
+    registry = fold(events)
+    catalog = load_catalog()
+    position = Tracker._tree_positions(SimpleNamespace(catalog=catalog), registry)  # type: ignore[arg-type]
+    units_ = list(registry.units.values())
+    by_position = sorted(units_, key=lambda u: position[u.code])
+    by_path = sorted(units_, key=lambda u: _path_key(catalog, registry, u))
+    assert [u.code for u in by_position] == [u.code for u in by_path]

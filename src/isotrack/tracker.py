@@ -203,7 +203,8 @@ class Tracker:
             and (stage is None or unit.stage == stage)
             and (not match or matches(match, unit.name, unit.code))
         ]
-        return sorted(found, key=self._unit_order(registry))
+        position = self._tree_positions(registry)
+        return sorted(found, key=lambda unit: position[unit.code])
 
     def log(
         self, code: str | None = None, limit: int | None = None, recorded_by: date | None = None
@@ -920,19 +921,40 @@ class Tracker:
         hint = f"; did you mean {', '.join(suggestions)}?" if suggestions else ""
         return UnknownUnitError(f"unknown unit {quoted(code)}{hint}")
 
-    def _unit_order(self, registry: Registry) -> Callable[[UnitState], tuple[Any, ...]]:
-        """Order units as a tree: each unit right after its parent, siblings by kind then code."""
+    def _tree_positions(self, registry: Registry) -> dict[str, tuple[Any, ...]]:
+        """Where each unit comes when units are listed as a tree: each right after its parent,
+        siblings by kind then code, in one walk of the tree. A unit whose parent is not in the
+        registry hangs from that code as if it were a root of an unknown kind (ranked last)."""
+        kinds = self.catalog.kinds
+        last = 1000
 
-        def order(unit: UnitState) -> tuple[Any, ...]:
-            path = [*reversed(registry.ancestors(unit.code)), unit.code]
-            return tuple((self._kind_order(registry, c), c) for c in path)
+        def rank(code: str) -> tuple[int, str]:
+            unit = registry.units.get(code)
+            kind = kinds.get(unit.kind) if unit is not None else None
+            return (kind.order if kind else last, code)
 
-        return order
-
-    def _kind_order(self, registry: Registry, code: str) -> int:
-        unit = registry.get(code)
-        kind = self.catalog.kinds.get(unit.kind) if unit else None
-        return kind.order if kind else 1000
+        below: dict[str, list[str]] = {}
+        tops: list[str] = []
+        for unit in registry.units.values():
+            if unit.parent:
+                below.setdefault(unit.parent, []).append(unit.code)
+            else:
+                tops.append(unit.code)
+        tops += [code for code in below if code not in registry.units]  # missing parents
+        position: dict[str, tuple[Any, ...]] = {}
+        todo = sorted(tops, key=rank, reverse=True)
+        while todo:
+            code = todo.pop()
+            position[code] = (len(position),)
+            todo += sorted(below.get(code, ()), key=rank, reverse=True)
+        # Units on a cycle of parents (which the fold refuses to make) are reached from no top:
+        # after the rest, by their path up to where the cycle closes.
+        after = len(position)
+        for unit in registry.units.values():
+            if unit.code not in position:
+                path = [*reversed(registry.ancestors(unit.code)), unit.code]
+                position[unit.code] = (after, *map(rank, path))
+        return position
 
 
 def _find_changeset(
