@@ -239,3 +239,24 @@ def test_a_deep_chain_of_units_makes_a_tree_without_recursion() -> None:
     assert [r.depth for r in rows] == list(range(depth))
     assert (rows[0].units, rows[0].with_qms, rows[0].procedures) == (depth, depth, depth)
     assert (rows[-1].units, rows[-1].procedures) == (1, 1)
+
+
+@given(
+    st.integers(1, 4).flatmap(
+        lambda n: st.lists(
+            st.lists(st.text("ab {}éđ-", max_size=6), min_size=n, max_size=n), min_size=1
+        )
+    )
+)
+def test_a_plain_table_lines_its_columns_up(table: list[list[str]]) -> None:
+    from isotrack.render.terminal import plain_table
+
+    headers, *rows = table
+    widths = [max(len(row[i]) for row in table) for i in range(len(headers))]
+    lines = list(plain_table(headers, rows))
+    assert lines[1] == "  ".join("-" * w for w in widths).rstrip()
+    for line, row in zip([lines[0], *lines[2:]], table, strict=True):
+        # Each cell but the last padded to its column's width, two spaces between; the line
+        # ends with its last non-space.
+        padded = [cell.ljust(width) for cell, width in zip(row[:-1], widths, strict=False)]
+        assert line == "  ".join([*padded, row[-1]]).rstrip(" ")

@@ -79,17 +79,12 @@ def plain_table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> Iterat
     for row in rows:
         for index, cell in enumerate(row):
             widths[index] = max(widths[index], len(cell))
-    last = len(headers) - 1
-
-    def line(cells: Sequence[str]) -> str:
-        return "  ".join(
-            cell if i == last else cell.ljust(widths[i]) for i, cell in enumerate(cells)
-        ).rstrip()
-
-    yield line(headers)
-    yield line(["-" * w for w in widths])
+    # Every column but the last padded to its width, by one format per line (C-level).
+    fmt = "  ".join([*(f"{{:<{w}}}" for w in widths[:-1]), "{}"])
+    yield fmt.format(*headers).rstrip()
+    yield fmt.format(*("-" * w for w in widths)).rstrip()
     for row in rows:
-        yield line(row)
+        yield fmt.format(*row).rstrip()
 
 
 def unit_rows(
