@@ -22,7 +22,7 @@ from conftest import Run, file_hash
 from fixtures.sheet_text import EN_HEADER
 from histories import OPS, TODAY, Db, Op, apply, base
 from isotrack import events as ev
-from isotrack.errors import ImportRowError
+from isotrack.errors import ImportRowError, IsotrackError
 from isotrack.eventfile import export_events
 from isotrack.importer import bulk_ids
 
@@ -244,6 +244,20 @@ def test_a_new_unit_reported_as_lapsed(db: Db, tmp_path: Path) -> None:
         "building",
         "lapsed",
     ]
+
+
+@pytest.mark.parametrize("control", ["\x07", "\x7f", "\x9c"])  # C0, DEL, C1
+def test_a_name_with_a_control_character_is_refused_by_the_cli_and_by_an_import(
+    db: Db, tmp_path: Path, control: str
+) -> None:
+    name = f"Đơn vị{control}A"
+    message = "a unit name cannot contain control characters"
+    with pytest.raises(IsotrackError, match=message):
+        db.tracker().add_unit("A", name=name, kind="agency", parent=None, on=TODAY, dry_run=False)
+    path = sheet(tmp_path / "c.csv", [["A", name, "agency"]], ["code", "name", "kind"])
+    with pytest.raises(ImportRowError) as raised:
+        db.imp(path)
+    assert f"row 2, column name: {message}" in str(raised.value)
 
 
 def test_an_import_is_undone_whole(org: Db, tmp_path: Path) -> None:

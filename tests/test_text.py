@@ -13,6 +13,7 @@ from isotrack.text import (
     InvalidCodeError,
     escaped,
     fold,
+    has_control,
     matches,
     name_key,
     near_duplicates,
@@ -275,6 +276,11 @@ def test_normalise_codes_is_normalise_code_of_each(raw: list[str]) -> None:
         assert together == one_by_one
     else:
         assert together is None
+
+
+@given(st.text(alphabet=st.characters(max_codepoint=0x2FF), max_size=8))
+def test_a_control_character_is_any_of_unicodes_cc(text: str) -> None:
+    assert has_control(text) == any(unicodedata.category(ch) == "Cc" for ch in text)
 
 
 # Texts as name cells hold them: Vietnamese in NFC or NFD, odd spaces, control characters.

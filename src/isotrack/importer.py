@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import gc
 import os
-import re
 from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -48,6 +47,7 @@ from isotrack.sheets import (
 )
 from isotrack.text import (
     InvalidCodeError,
+    has_control,
     nfc,
     normalise_code,
     normalise_codes,
@@ -93,7 +93,6 @@ NO_CONSULTANT = frozenset(
     for word in ("none", "no", "-", "không", "không có", "không thuê", "tự xây dựng")
 )
 COLUMN_ORDER = {column.key: index for index, column in enumerate(COLUMNS)}
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
 @dataclass(frozen=True)
@@ -1097,7 +1096,7 @@ def _name(value: Value) -> str:
     name = nfc(_text(value))
     if len(name) > MAX_NAME:
         raise _Bad(f"a unit name can have at most {MAX_NAME} characters (got {len(name)})")
-    if _CONTROL.search(name):
+    if has_control(name):
         raise _Bad("a unit name cannot contain control characters")
     return name
 
@@ -1106,7 +1105,7 @@ def _free_text(value: Value) -> str:
     text = nfc(_text(value))
     if len(text) > MAX_TEXT:
         raise _Bad(f"at most {MAX_TEXT} characters (got {len(text)})")
-    if _CONTROL.search(text):
+    if has_control(text):
         raise _Bad("control characters are not allowed")
     return text
 

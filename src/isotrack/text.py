@@ -73,6 +73,17 @@ def nfc(s: str) -> str:
     return " ".join(unicodedata.normalize("NFC", s).split())
 
 
+# Unicode's control characters (category Cc): C0, DEL and C1. Never stored in a name or a text:
+# a C1 character in a sheet is usually text decoded in the wrong encoding.
+_CONTROL_RE = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+def has_control(s: str) -> bool:
+    """Whether ``s`` holds a control character (the one rule for names and texts, typed on
+    the command line or read from a file)."""
+    return _CONTROL_RE.search(s) is not None
+
+
 def fold(s: str) -> str:
     """A matching key for ``s``: no diacritics, ``đ`` as ``d``, case-folded, whitespace collapsed.
 

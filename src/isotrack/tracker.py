@@ -28,7 +28,7 @@ from isotrack.errors import (
 )
 from isotrack.events import Changeset, Draft, Event
 from isotrack.storage import Snapshot, Store, corrupt
-from isotrack.text import matches, near_duplicates, nfc, normalise_code, quoted
+from isotrack.text import has_control, matches, near_duplicates, nfc, normalise_code, quoted
 from isotrack.timeline import (
     Anomaly,
     Registry,
@@ -1030,7 +1030,7 @@ def _name(name: str) -> str:
         raise IsotrackError(
             f"a unit name can have at most {MAX_NAME} characters (got {len(cleaned)})"
         )
-    if any(ord(ch) < 32 for ch in cleaned):
+    if has_control(cleaned):
         raise IsotrackError("a unit name cannot contain control characters")
     return cleaned
 
@@ -1086,7 +1086,7 @@ def _text(text: str | None, option: str) -> str | None:
     if text is None or not text.strip():
         return None
     cleaned = nfc(text)
-    if any(ord(ch) < 32 or ord(ch) == 127 for ch in cleaned):
+    if has_control(cleaned):
         raise IsotrackError(f"{option} cannot contain control characters")
     if len(cleaned) > MAX_TEXT:
         raise IsotrackError(f"{option} can have at most {MAX_TEXT} characters (got {len(cleaned)})")
