@@ -68,6 +68,7 @@ from isotrack.tracker import (
     MAX_COUNT,
     MAX_NAME,
     MAX_TEXT,
+    Check,
     NothingToChange,
     Tracker,
     WriteRequest,
@@ -282,6 +283,10 @@ class _Stamper:
 _make = tuple.__new__
 
 
+# A problem of a sheet: its row, its column's order, where it is, what is wrong.
+Problem = tuple[int, int, str, str]
+
+
 class _SheetImport:
     """Turns a sheet's rows into events against a registry, collecting every problem."""
 
@@ -303,7 +308,7 @@ class _SheetImport:
         self.on = on
         self.today = today
         self.progress = progress
-        self.problems: list[tuple[int, int, str, str]] = []  # (row, column order, where, what)
+        self.problems: list[Problem] = []
         self._code_at: dict[int, str] = {}  # row number -> the code it defines
         self._depth: dict[str, int] = {}
         self.rows: list[_Row] = []
@@ -650,6 +655,14 @@ class _SheetImport:
         held then is not written again, so an old sheet fills history in (or changes nothing)
         rather than failing, and importing any sheet twice writes nothing the second time."""
         code, row_on = row.code, row.date or self.on
+        states: dict[date, UnitState] = {}  # a row asks about two or three dates, many times
+
+        def at(day: date) -> UnitState:
+            state = states.get(day)
+            if state is None:
+                state = states[day] = _state_at(unit, day)
+            return state
+
         if row.kind is not None and row.kind != unit.kind:
             self.problem(
                 row.number,
@@ -657,7 +670,7 @@ class _SheetImport:
                 f"{code} is a {unit.kind}: a unit's kind cannot change (found a new unit and "
                 "merge this one into it)",
             )
-        then = _state_at(unit, row_on)
+        then = at(row_on)
         if row.name is not None and row.name != then.name:
             self._add(row, "name", ev.RENAMED, row_on, {"name": row.name})
         if (
@@ -666,18 +679,18 @@ class _SheetImport:
             and self._parent_ok(row, row.parent)
         ):
             self._add(row, "parent", ev.MOVED, row_on, {"parent": row.parent})
-        self._plan_qms(row, unit, row_on)
+        self._plan_qms(row, row_on, at)
         if row.counts:
             on = row.procedures_date or row_on
-            counts = _state_at(unit, on).procedures
+            counts = at(on).procedures
             if any(counts[k] != v for k, v in row.counts.items()):
                 key = "procedures_date" if row.procedures_date else next(iter(row.counts))
                 self._add(row, key, ev.PROCEDURES, on, dict(row.counts))
 
-    def _plan_qms(self, row: _Row, unit: UnitState, row_on: date) -> None:
+    def _plan_qms(self, row: _Row, row_on: date, at: Callable[[date], UnitState]) -> None:
         code = row.code
         stage_on = row.stage_date or row_on
-        then = _state_at(unit, stage_on)
+        then = at(stage_on)
         stage_data: dict[str, Any] = {}
         writes_stage = False
         if row.stage is not None and row.stage != then.stage:
@@ -702,7 +715,7 @@ class _SheetImport:
         # A sheet dates its consultant, model, decision and scope with the stage, but gives
         # them as they stand on the row's date (an export does): what holds on either date is
         # already recorded.
-        now = _state_at(unit, row_on)
+        now = at(row_on)
 
         def consultant_held(state: UnitState) -> bool:
             if row.consultant == "":
@@ -718,21 +731,22 @@ class _SheetImport:
         writes_stage = writes_stage or bool(stage_data)
         if row.edition is not None:
             edition_on = row.edition_date or (stage_on if writes_stage else row_on)
-            at = _state_at(unit, edition_on)
+            held = at(edition_on)
+            current, current_since = held.edition, held.edition_since
             earlier = (
-                row.edition == at.edition
+                row.edition == current
                 and row.edition_date is not None
-                and at.edition_since is not None
-                and row.edition_date.isoformat() < at.edition_since
+                and current_since is not None
+                and row.edition_date.isoformat() < current_since
             )
-            if row.edition != at.edition and edition_rank(row.edition) < edition_rank(at.edition):
+            if row.edition != current and edition_rank(row.edition) < edition_rank(current):
                 self.problem(
                     row.number,
                     "edition",
-                    f"{code} is on edition {at.edition} (since {at.edition_since}): the "
+                    f"{code} is on edition {current} (since {current_since}): the "
                     f"edition cannot go back to {row.edition}",
                 )
-            elif row.edition != at.edition or earlier:
+            elif row.edition != current or earlier:
                 self._add_edition(row, edition_on, stage_on if writes_stage else None, stage_data)
         if writes_stage:
             key = "stage_date" if row.stage_date else "stage"
@@ -903,20 +917,28 @@ def _import_sheet(
         work.plan()
         blocked = work.blocked()
         new = [e for e in work.planned if e.unit not in blocked] if blocked else work.planned
-        if new:
+        noun = "unit" if sheet.format == "json" else "row"
+
+        def run() -> list[Problem]:
+            """What the history folded with the new events finds wrong, row by row."""
             before = {a.key for a in req.full.anomalies}
-            after = fold_onwards(req.full, new)
+            after = fold_onwards(req.full, new)  # uses req.full up: its last use
             if after is None:
                 after = fold([*req.events, *new])
             added = [a for a in after.anomalies if a.key not in before and a.severity == "error"]
+            start = len(work.problems)
             work.anomaly_problems(added, req.events)
-            req.after = after
-        if work.problems:
-            work.problems.sort(key=lambda p: (p[0], p[1]))
-            places = len({p[0] for p in work.problems})
-            noun = "unit" if sheet.format == "json" else "row"
-            listed = [(where, what) for _, _, where, what in work.problems]
-            raise ImportRowError(sheet.source, listed, places, noun)
+            return work.problems[start:]
+
+        def refuse(problems: list[Problem]) -> None:
+            # (Each problem may have come back from a child process as a list: indexed only.)
+            if problems:
+                ordered = sorted(problems, key=lambda p: (p[0], p[1]))
+                listed = [(p[2], p[3]) for p in ordered]
+                raise ImportRowError(sheet.source, listed, len({p[0] for p in ordered}), noun)
+
+        if work.problems:  # fold now too, to report every problem of the file at once
+            refuse([*work.problems, *(run() if new else [])])
         counts.update(
             new=work.new_units, changed=work.changed_units, unchanged=work.unchanged_units
         )
@@ -926,6 +948,7 @@ def _import_sheet(
                 "database"
             )
         req.kept = new
+        req.check = Check(run, refuse)
 
     result = tracker.write(build, dry_run, what=f"importing {sheet.source}", create=True)
     return ImportResult(
@@ -1017,22 +1040,32 @@ def _merge_plan(
             )
         new.append(event)
         origin[event.id] = line
-    if not problems and new:
-        after = fold([*req.events, *new])
-        before = {a.key for a in req.full.anomalies}
+    full, events = req.full, req.events
+
+    def run() -> list[tuple[int, str]]:
+        """What the history folded with the new events finds wrong, line by line."""
+        after = fold([*events, *new])
+        before = {a.key for a in full.anomalies}
         first_line: dict[str, int] = {}
         for event in new:
             first_line.setdefault(event.unit, origin[event.id])
+        found = []
         for anomaly in after.anomalies:
             if anomaly.key in before or anomaly.severity != "error":
                 continue
             line = origin.get(anomaly.event or "") or first_line.get(anomaly.unit) or 0
-            problems.append((line, anomaly.message))
-        req.after = after
-    if problems:
-        problems.sort(key=lambda p: p[0])
-        listed = [(f"line {line}" if line else "file", message) for line, message in problems]
-        raise ImportRowError(source, listed, len({p[0] for p in problems}), "line")
+            found.append((line, anomaly.message))
+        return found
+
+    def refuse(found: list[tuple[int, str]]) -> None:
+        # (Each problem may have come back from a child process as a list: indexed only.)
+        if found:
+            ordered = sorted(found, key=lambda p: p[0])
+            listed = [(f"line {p[0]}" if p[0] else "file", p[1]) for p in ordered]
+            raise ImportRowError(source, listed, len({p[0] for p in ordered}), "line")
+
+    refuse(problems)  # (the history is folded only with lines that can be read)
+    req.check = Check(run, refuse)
     kept = [c for cid, (_, c) in in_file.items() if cid not in known]
     return new, kept, present
 

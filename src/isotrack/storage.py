@@ -287,6 +287,9 @@ class Transaction:
         self._db = db
         self._changed = False
         self._open = True
+        # Called once the new file is written beside the database and synced, just before it
+        # replaces the database: raising there leaves the database as it was.
+        self.before_commit: Callable[[], None] | None = None
 
     def _table(self, table: str) -> Any:
         if not self._open:
@@ -531,11 +534,12 @@ class Store:
                 with suppress(OSError):
                     os.unlink(directory / name)
 
-    def _write(self, doc: Document) -> None:
-        """Replace the file with ``doc``: temporary file, fsync, rename, fsync the directory."""
-        self._write_bytes(orjson.dumps(doc))
+    def _write(self, doc: Document, before_commit: Callable[[], None] | None = None) -> None:
+        """Replace the file with ``doc``: temporary file, fsync, ``before_commit`` (which may
+        still refuse the write by raising), rename, fsync the directory."""
+        self._write_bytes(orjson.dumps(doc), before_commit)
 
-    def _write_bytes(self, data: bytes) -> None:
+    def _write_bytes(self, data: bytes, before_commit: Callable[[], None] | None = None) -> None:
         target = self._target
         try:
             fd, tmp_name = tempfile.mkstemp(
@@ -546,6 +550,8 @@ class Store:
                     tmp.write(data)
                     tmp.flush()
                     os.fsync(tmp.fileno())
+                if before_commit is not None:
+                    before_commit()
                 self._back_up(target)
                 os.replace(tmp_name, target)
             except BaseException:
@@ -609,7 +615,7 @@ class Store:
             finally:
                 tx._open = False
             if tx.changed or must_write:
-                self._write(storage.data)
+                self._write(storage.data, tx.before_commit)
 
     def initialise(self) -> bool:
         """Create an empty database (schema record only) if there is none; True if created."""

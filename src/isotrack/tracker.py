@@ -27,10 +27,10 @@ from isotrack.errors import (
     UsageError,
 )
 from isotrack.events import Changeset, Draft, Event
+from isotrack.forked import Forked, can_fork
 from isotrack.storage import Snapshot, Store, corrupt
 from isotrack.text import has_control, matches, near_duplicates, nfc, normalise_code, quoted
 from isotrack.timeline import (
-    Anomaly,
     Registry,
     UnitState,
     edition_rank,
@@ -73,14 +73,29 @@ class Finding:
 
 
 @dataclass
+class Check:
+    """A write's last check: the whole history folded with the new events. ``run`` says what
+    is wrong (JSON-able: it may come back from a child process, see ``isotrack.forked``), and
+    ``refuse`` raises if that means the write must not land."""
+
+    run: Callable[[], Any]
+    refuse: Callable[[Any], None]
+
+
+# From this many new events on, a write's check runs in a child process while the file is
+# serialised and written (it costs a fork; below this, running it here is as fast).
+PARALLEL_CHECK_FROM = 20_000
+
+
+@dataclass
 class WriteRequest:
     """The events being built by one write, with the registry they are checked against.
 
     ``build`` adds drafts (stamped into this write's changeset), or, for imports, ``kept``
     events that are written as they are: ids, changesets and recorded times kept. ``imports``
     names the changesets an event-file import brings in (undoing the import reverts them), and
-    ``after``, when ``build`` has already folded the history with the kept events (and added no
-    drafts), saves the write a second fold of a large import.
+    ``check``, set by an import, replaces the usual last check with its own, which says where
+    in the file each problem comes from.
     """
 
     events: list[Event]
@@ -91,7 +106,7 @@ class WriteRequest:
     kept: list[Event] = field(default_factory=list)
     kept_changesets: list[Changeset] = field(default_factory=list)
     imports: list[str] = field(default_factory=list)
-    after: Registry | None = None
+    check: Check | None = None
     new_id: Callable[[], str] = ev.new_id
     _changeset: str | None = None
     _at: dict[str, Registry] = field(default_factory=dict)
@@ -789,55 +804,70 @@ class Tracker:
         create: bool = False,
     ) -> WriteResult:
         """Run one write: ``create`` lets it make the database file if there is none."""
-        with self.store.transaction(create=create) as tx:
-            events = _parse_events(tx.snapshot.table("events"), self.store)
-            changesets = _parse(
-                Changeset.from_record, tx.snapshot.table("changesets"), "changeset", self.store
-            )
-            request = WriteRequest(
-                events=events, changesets=changesets, full=fold(events), new_id=self.new_id
-            )
-            try:
-                build(request)
-            except NothingToChange as nothing:
-                return WriteResult(None, [], dry_run, note=str(nothing))
-            changeset_id = request.changeset
-            new_events = request.kept + ev.stamp(
-                request.drafts, changeset=changeset_id, recorded=self.now, ids=self.new_id
-            )
-            self._refuse_new_anomalies(request, new_events, what)
-            changeset = Changeset(
-                id=changeset_id,
-                recorded=self.now.isoformat(timespec="microseconds"),
-                command=self.command,
-                events=len(new_events),
-                undoes=request.undoes,
-                imports=tuple(request.imports),
-            )
-            kept = [c.to_record() for c in request.kept_changesets]
-            # Checked: let the registries go before the file is serialised (after a large
-            # import they hold as much memory as the events).
-            del request
-            if not dry_run:
-                tx.insert("events", [e.to_record() for e in new_events])
-                tx.insert("changesets", [changeset.to_record(), *kept])
+        child: Forked | None = None
+        try:
+            with self.store.transaction(create=create) as tx:
+                events = _parse_events(tx.snapshot.table("events"), self.store)
+                changesets = _parse(
+                    Changeset.from_record, tx.snapshot.table("changesets"), "changeset", self.store
+                )
+                request = WriteRequest(
+                    events=events, changesets=changesets, full=fold(events), new_id=self.new_id
+                )
+                try:
+                    build(request)
+                except NothingToChange as nothing:
+                    return WriteResult(None, [], dry_run, note=str(nothing))
+                changeset_id = request.changeset
+                new_events = request.kept + ev.stamp(
+                    request.drafts, changeset=changeset_id, recorded=self.now, ids=self.new_id
+                )
+                check = request.check or self._anomaly_check(request, new_events, what)
+                if dry_run or len(new_events) < PARALLEL_CHECK_FROM or not can_fork():
+                    check.refuse(check.run())
+                else:  # checked beside serialising and writing; renamed into place if it passes
+                    child = Forked(check.run)
+                    tx.before_commit = _verdict(check, child)
+                del check  # (with the request: what the check holds is freed once it is done)
+                changeset = Changeset(
+                    id=changeset_id,
+                    recorded=self.now.isoformat(timespec="microseconds"),
+                    command=self.command,
+                    events=len(new_events),
+                    undoes=request.undoes,
+                    imports=tuple(request.imports),
+                )
+                kept = [c.to_record() for c in request.kept_changesets]
+                del request  # (the check holds what it needs)
+                if not dry_run:
+                    tx.insert("events", [e.to_record() for e in new_events])
+                    tx.insert("changesets", [changeset.to_record(), *kept])
+        finally:
+            if child is not None:
+                child.close()
         self._snapshot, self._events, self._registries = None, None, {}
         return WriteResult(changeset, new_events, dry_run)
 
-    def _refuse_new_anomalies(self, req: WriteRequest, new: list[Event], what: str) -> None:
-        before = {a.key for a in req.full.anomalies}
-        folded = req.after if req.after is not None and not req.drafts else None
-        if folded is None:
-            folded = fold_onwards(req.full, new)
-        after = folded if folded is not None else fold([*req.events, *new])
-        added: list[Anomaly] = [
-            a for a in after.anomalies if a.key not in before and a.severity == "error"
-        ]
-        if added:
-            more = f" (and {len(added) - 1} more)" if len(added) > 1 else ""
-            raise InvalidTransitionError(
-                f"{what} would leave the records inconsistent: {added[0].message}{more}"
-            )
+    def _anomaly_check(self, req: WriteRequest, new: list[Event], what: str) -> Check:
+        """The usual last check: refuse a write that would add an anomaly to the history."""
+        full, events = req.full, req.events
+
+        def run() -> list[str]:
+            before = {a.key for a in full.anomalies}
+            folded = fold_onwards(full, new)  # uses ``full`` up: the check's last use of it
+            after = folded if folded is not None else fold([*events, *new])
+            return [
+                a.message for a in after.anomalies if a.key not in before and a.severity == "error"
+            ]
+
+        def refuse(added: list[str]) -> None:
+            if added:
+                more = f" (and {len(added) - 1} more)" if len(added) > 1 else ""
+                raise InvalidTransitionError(
+                    f"{what} would leave the records inconsistent: {added[0]}{more}"
+                )
+
+        return Check(run, refuse)
 
     def _live(self, req: WriteRequest, code: str, on: date, *, ending: bool = False) -> UnitState:
         """The unit, which must exist on ``on``. Facts may be dated on the day a unit ends (they
@@ -955,6 +985,16 @@ class Tracker:
                 path = [*reversed(registry.ancestors(unit.code)), unit.code]
                 position[unit.code] = (after, *map(rank, path))
         return position
+
+
+def _verdict(check: Check, child: Forked) -> Callable[[], None]:
+    """The last step before a write lands: the child's result, refused or passed (the check
+    runs here if the child failed)."""
+
+    def verdict() -> None:
+        check.refuse(child.result(check.run))
+
+    return verdict
 
 
 def _find_changeset(

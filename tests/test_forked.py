@@ -1,0 +1,262 @@
+"""A large write's check, run in a child process while the file is written: the same verdicts
+as a check run in-process, and the database replaced only once the child has passed the write."""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import time
+from collections.abc import Callable
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import orjson
+import pytest
+
+from histories import Db
+from isotrack import forked, tracker
+from isotrack.errors import ImportRowError, InvalidTransitionError
+from isotrack.forked import Forked, can_fork
+
+pytestmark = pytest.mark.skipif(not can_fork(), reason="needs Linux, two cores and one thread")
+
+FIXTURES = Path(__file__).parent / "fixtures"
+SHEET = FIXTURES / "excel-csv-utf8-semicolon.csv"
+
+
+@pytest.fixture
+def children(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Every write's check forked, however small the write: the pids of the children."""
+    monkeypatch.setattr(tracker, "PARALLEL_CHECK_FROM", 0)
+    started: list[int] = []
+    real = Forked.__init__
+
+    def spy(self: Forked, run: Callable[[], Any]) -> None:
+        real(self, run)
+        assert self._pid is not None
+        started.append(self._pid)
+
+    monkeypatch.setattr(Forked, "__init__", spy)
+    return started
+
+
+def conflicting_sheet(db: Db, tmp_path: Path) -> Path:
+    """A sheet only the fold can refuse: announced in 2022 puts the 2023 'applying' after it."""
+    db.imp(SHEET, on=date(2024, 1, 1))
+    db.stage("LC-BATHANG", "applying", date(2023, 1, 1))
+    path = tmp_path / "r.csv"
+    path.write_text("code,stage,stage_date\nLC-BATHANG,announced,01/06/2022\n", encoding="utf-8")
+    return path
+
+
+def test_an_import_checked_by_a_child_writes_what_a_check_here_writes(
+    tmp_path: Path, children: list[int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    there = Db(tmp_path / "there.json")
+    there.imp(SHEET, on=date(2024, 1, 1))
+    assert len(children) == 1
+    monkeypatch.setattr(tracker, "PARALLEL_CHECK_FROM", 10**9)
+    here = Db(tmp_path / "here.json")
+    here.imp(SHEET, on=date(2024, 1, 1))
+    assert len(children) == 1
+    assert there.units() == here.units()
+    assert there.units()  # (something was imported)
+
+
+def test_a_problem_the_child_finds_refuses_the_write_and_leaves_the_file(
+    tmp_path: Path, children: list[int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(tracker, "PARALLEL_CHECK_FROM", 10**9)
+    here = Db(tmp_path / "here" / "db.json")
+    with pytest.raises(ImportRowError) as in_process:
+        here.imp(conflicting_sheet(here, tmp_path))
+    monkeypatch.setattr(tracker, "PARALLEL_CHECK_FROM", 0)
+    there = Db(tmp_path / "there" / "db.json")
+    path = conflicting_sheet(there, tmp_path)
+    before, files = there.bytes(), sorted(os.listdir(there.path.parent))
+    started = len(children)
+    with pytest.raises(ImportRowError) as by_child:
+        there.imp(path)
+    assert len(children) == started + 1
+    assert by_child.value.problems == in_process.value.problems
+    assert by_child.value.problems[0][0] == "row 2, column stage"
+    assert there.bytes() == before
+    assert sorted(os.listdir(there.path.parent)) == files  # no file left beside it
+
+
+def test_an_event_file_checked_by_a_child_is_refused_as_here(
+    tmp_path: Path, children: list[int]
+) -> None:
+    office = Db(tmp_path / "office.json")
+    office.add("A", "Đơn vị A", "agency")
+    exported = tmp_path / "office.jsonl"
+    from isotrack.eventfile import export_events
+
+    export_events(office.tracker(), exported, as_of=None, under=None)
+    hq = Db(tmp_path / "hq.json")
+    hq.add("A", "Đơn vị A (HQ)", "agency")  # the same code founded again, by another event
+    before = hq.bytes()
+    with pytest.raises(ImportRowError) as caught:
+        hq.imp(exported)
+    assert children
+    assert "A: founded again on 2010-01-01 (code already used)" in str(caught.value)
+    assert hq.bytes() == before
+
+
+def test_a_write_checked_by_a_child_is_refused_as_here(tmp_path: Path, children: list[int]) -> None:
+    db = Db(tmp_path / "db.json")
+    db.add("P", "Tỉnh P", "provincial-command")
+    db.tracker().dissolve_unit("P", successor=None, basis=None, on=date(2020, 1, 1), dry_run=False)
+    before = db.bytes()
+    # On 2015 P is alive, so the request is fine; but D would outlive its parent.
+    with pytest.raises(InvalidTransitionError) as refused:
+        db.add("D", "Huyện D", "district-command", "P", on=date(2015, 1, 1))
+    assert str(refused.value) == (
+        "this change would leave the records inconsistent: "
+        "D: its parent P dissolved on 2020-01-01; move it under a live unit"
+    )
+    assert db.bytes() == before
+    assert len(children) == 3  # each write (a dry run checks here)
+
+
+def test_a_child_that_dies_is_replaced_by_the_check_run_here(
+    tmp_path: Path, children: list[int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    here = os.getpid()
+    fallbacks: list[int] = []
+    real_init, real_result = Forked.__init__, Forked.result
+
+    def die_there(self: Forked, run: Callable[[], Any]) -> None:
+        def dying() -> Any:
+            if os.getpid() != here:
+                os._exit(3)
+            return run()
+
+        real_init(self, dying)
+
+    def counting(self: Forked, fallback: Callable[[], Any]) -> Any:
+        def counted() -> Any:
+            fallbacks.append(1)
+            return fallback()
+
+        return real_result(self, counted)
+
+    monkeypatch.setattr(Forked, "__init__", die_there)
+    monkeypatch.setattr(Forked, "result", counting)
+    db = Db(tmp_path / "db.json")
+    path = conflicting_sheet(db, tmp_path)
+    before = db.bytes()
+    with pytest.raises(ImportRowError) as caught:
+        db.imp(path)
+    assert caught.value.problems[0][0] == "row 2, column stage"
+    assert db.bytes() == before
+    db.stage("LC-BACHA", "building", date(2024, 6, 1))
+    assert db.tracker().unit("LC-BACHA", date(2024, 6, 1)).stage == "building"
+    assert len(fallbacks) == 4  # the sheet, the stage, the refused import, the last stage
+
+
+# The child process itself
+
+
+def test_a_childs_result_comes_back_as_json() -> None:
+    child = Forked(lambda: {"pid": os.getpid(), "problems": [[2, 1, "row 2", "bad"]]})
+    try:
+        found = child.result(fallback=lambda: None)
+    finally:
+        child.close()
+    assert found["pid"] != os.getpid()
+    assert found["problems"] == [[2, 1, "row 2", "bad"]]
+
+
+def test_closing_ends_a_child_still_at_work() -> None:
+    child = Forked(lambda: time.sleep(60))
+    pid = child._pid
+    assert pid is not None
+    start = time.monotonic()
+    child.close()
+    assert time.monotonic() - start < 10
+    with pytest.raises(ChildProcessError):  # ended and reaped: no zombie left
+        os.waitpid(pid, os.WNOHANG)
+
+
+def test_a_child_never_holds_the_database_lock_alone(tmp_path: Path) -> None:
+    lock = tmp_path / "db.json.lock"
+    fd = os.open(lock, os.O_RDWR | os.O_CREAT)
+    fcntl.flock(fd, fcntl.LOCK_EX)
+    child = Forked(lambda: time.sleep(60))
+    try:
+        os.close(fd)  # this process lets go of the lock while the child still runs
+        other = os.open(lock, os.O_RDWR)
+        try:
+            # Free as soon as the child has closed its copy (its first step).
+            deadline = time.monotonic() + 10
+            while True:
+                try:
+                    fcntl.flock(other, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    break
+                except BlockingIOError:
+                    assert time.monotonic() < deadline, "the child still holds the lock"
+                    time.sleep(0.01)
+        finally:
+            os.close(other)
+    finally:
+        child.close()
+
+
+def test_a_child_whose_result_is_not_json_is_replaced_by_the_fallback() -> None:
+    child = Forked(lambda: object())  # orjson cannot write it: the child fails
+    try:
+        assert child.result(fallback=lambda: "here") == "here"
+    finally:
+        child.close()
+    assert orjson.dumps("here")  # (the fallback's own value, as it would come back)
+    assert forked.can_fork()
+
+
+# Real processes: an import large enough to fork its check, killed part-way
+
+
+def test_a_large_import_killed_while_its_child_checks_loses_nothing(tmp_path: Path) -> None:
+    import signal
+    import subprocess
+    import sys
+
+    rows = tracker.PARALLEL_CHECK_FROM // 3 + 1  # three events a row: the check is forked
+    sheet = tmp_path / "big.csv"
+    lines = ["code,name,kind,parent,stage,stage_date,tthc", "P,Tỉnh P,provincial-command,,,,"]
+    lines += [f"D{i},Huyện {i},district-command,P,building,01/02/2020,{i % 9 + 1}"
+              for i in range(rows)]  # fmt: skip
+    sheet.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    db = tmp_path / "db.json"
+    env = {**os.environ, "ISOTRACK_DB": str(db), "ISOTRACK_TODAY": "2026-11-22"}
+
+    def isotrack(*args: str) -> subprocess.Popen[bytes]:
+        return subprocess.Popen(
+            [sys.executable, "-m", "isotrack", *args],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+
+    subprocess.run([sys.executable, "-m", "isotrack", "init"], env=env, check=True)
+    empty = db.read_bytes()
+    start = time.monotonic()
+    assert isotrack("import", str(sheet)).wait() == 0
+    whole = time.monotonic() - start
+    for fraction in (0.5, 0.7, 0.85, 0.95):
+        db.write_bytes(empty)
+        process = isotrack("import", str(sheet))
+        time.sleep(whole * fraction)
+        process.send_signal(signal.SIGKILL)
+        process.wait()
+        # Either nothing of the import or all of it; and the database can be written at once.
+        events = orjson.loads(db.read_bytes()).get("events", {}).values()
+        units = sum(event["type"] == "unit.founded" for event in events)
+        assert units in (0, rows + 1), f"killed at {fraction:.0%}: {units} units"
+        done = subprocess.run(
+            [sys.executable, "-m", "isotrack", "unit", "add", "X", "--name", "X", "--kind",
+             "agency", "--on", "2020-01-01"],
+            env=env, capture_output=True, text=True,
+        )  # fmt: skip
+        assert done.returncode == 0, done.stderr
