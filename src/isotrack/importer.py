@@ -22,8 +22,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from functools import partial
-from itertools import chain, starmap
+from itertools import repeat, starmap
 from pathlib import Path
 from typing import Any, cast
 
@@ -241,43 +240,52 @@ def _attempt(convert: Callable[[Value], object], cell: Value) -> object:
 
 
 class _Stamper:
-    """Makes this import's events as they are planned: ids drawn in bulk, one recorded time for
-    the whole import except foundings, which are stepped a microsecond per level of the sheet's
-    tree so that a unit founded on the same day as its parent follows it in the fold. (Other
-    events depend only on their own unit's founding, which ranks first on its date.)"""
+    """Makes this import's events once they are all planned: ids drawn in bulk, one recorded
+    time for the whole import except foundings, which are stepped a microsecond per level of
+    the sheet's tree so that a unit founded on the same day as its parent follows it in the
+    fold. (Other events depend only on their own unit's founding, which ranks first on its
+    date.)"""
 
     def __init__(
         self, changeset: Callable[[], str], now: datetime, factory: Callable[[], str]
     ) -> None:
         self._changeset = changeset
         self._now = now
-        self._next_id: Callable[[], str] = factory  # a test's deterministic ids
-        if factory is ev.new_id:  # random ids, 4,096 at a time, handed out by C code
-            self._next_id = chain.from_iterable(iter(partial(bulk_ids, 4096), None)).__next__
-        self._levels: dict[int, str] = {}
-        self._days: dict[date, str] = {}
-        self._changeset_id = ""
+        self._factory = factory  # ev.new_id, or a test's deterministic ids
 
-    def __call__(self, unit: str, type_: str, on: date, data: dict[str, Any], level: int) -> Event:
-        recorded = self._levels.get(level) or self._level(level)
-        day = self._days.get(on) or self._day(on)
-        changeset = self._changeset_id or self._first_changeset()
+    def events(self, specs: list[_Spec]) -> list[Event]:
+        """The events of ``specs``, in their order (the changeset's id is drawn first)."""
+        if not specs:
+            return []
+        changeset = self._changeset()
+        _, _, units, types, days, datas, levels = zip(*specs, strict=True)
+        if self._factory is ev.new_id:
+            ids = bulk_ids(len(specs))
+        else:
+            ids = [self._factory() for _ in specs]
+        iso = {day: day.isoformat() for day in set(days)}
+        recorded = {
+            level: (self._now + timedelta(microseconds=level)).isoformat(timespec="microseconds")
+            for level in set(levels)
+        }
         # The fields in Event's order; tuple.__new__ skips the named tuple's Python-level
-        # constructor (this runs once per planned event).
-        return _make(Event, (self._next_id(), unit, type_, day, recorded, changeset, data))
+        # constructor, and the loop runs in C.
+        fields = zip(
+            ids,
+            units,
+            types,
+            map(iso.__getitem__, days),
+            map(recorded.__getitem__, levels),
+            repeat(changeset),
+            datas,
+            strict=False,  # (repeat is endless)
+        )
+        return list(map(_make, repeat(Event), fields))
 
-    def _level(self, level: int) -> str:
-        moment = self._now + timedelta(microseconds=level)
-        recorded = self._levels[level] = moment.isoformat(timespec="microseconds")
-        return recorded
 
-    def _day(self, on: date) -> str:
-        day = self._days[on] = on.isoformat()
-        return day
-
-    def _first_changeset(self) -> str:
-        self._changeset_id = self._changeset()
-        return self._changeset_id
+# An event as planned: its row, the key of the cell it comes from, its unit, type, date, data
+# and level (see ``_Stamper``).
+_Spec = tuple[int, str, str, str, date, dict[str, Any], int]
 
 
 _make = tuple.__new__
@@ -313,11 +321,8 @@ class _SheetImport:
         self._depth: dict[str, int] = {}
         self.rows: list[_Row] = []
         self.row_of: dict[str, _Row] = {}
-        self.planned: list[Event] = []
-        # Where each planned event comes from: its row and column key (lists beside
-        # ``planned``: a dict of tuples cost 40 MB on a 100,000-row sheet).
-        self.origin_rows: list[int] = []
-        self.origin_keys: list[str] = []
+        self.specs: list[_Spec] = []  # each event as planned, where it comes from
+        self.planned: list[Event] = []  # the events of ``specs``, once they are all planned
         self.founded_on: dict[str, date] = {}
         self.new_units = self.changed_units = self.unchanged_units = 0
         self._dates: dict[str, date | str] = {}
@@ -493,7 +498,7 @@ class _SheetImport:
             self.tick(index, total)
             if row.bad:
                 continue
-            before, problems = len(self.planned), len(self.problems)
+            before, problems = len(self.specs), len(self.problems)
             unit = self.full.units.get(row.code)
             if unit is None:
                 self._plan_new(row)
@@ -501,11 +506,9 @@ class _SheetImport:
                 continue
             self._plan_existing(row, unit)
             if unit.ended is not None and any(
-                event.on > unit.ended for event in self.planned[before:]
+                spec[4].isoformat() > unit.ended for spec in self.specs[before:]
             ):
-                del self.planned[before:]
-                del self.origin_rows[before:]
-                del self.origin_keys[before:]
+                del self.specs[before:]
                 del self.problems[problems:]
                 self.problem(
                     row.number,
@@ -513,10 +516,11 @@ class _SheetImport:
                     f"{row.code} {unit.end_reason} on {unit.ended}: it no longer exists, and "
                     "this row would change it after that",
                 )
-            elif len(self.planned) > before:
+            elif len(self.specs) > before:
                 self.changed_units += 1
             elif not row.bad:
                 self.unchanged_units += 1
+        self.planned = self.stamp.events(self.specs)
         if self.progress is not None:
             self.progress("checking rows", total, total)
 
@@ -584,10 +588,7 @@ class _SheetImport:
             level = self.depth(row.code)
         else:
             level = 1 if type_ == ev.STAGE and data.get("stage") == "lapsed" else 0
-        event = self.stamp(row.code, type_, on, data, level)
-        self.planned.append(event)
-        self.origin_rows.append(row.number)
-        self.origin_keys.append(key)
+        self.specs.append((row.number, key, row.code, type_, on, data, level))
 
     def _plan_new(self, row: _Row) -> None:
         if row.name is None:
@@ -809,7 +810,8 @@ class _SheetImport:
                 planned_at = {event.id: index for index, event in enumerate(self.planned)}
             index = planned_at.get(anomaly.event or "")
             if index is not None:
-                self.problem(self.origin_rows[index], self.origin_keys[index], anomaly.message)
+                spec = self.specs[index]
+                self.problem(spec[0], spec[1], anomaly.message)
                 continue
             row = self.row_of.get(anomaly.unit)
             if row is None:  # an existing unit the sheet does not name, hurt by the import
