@@ -1,20 +1,19 @@
 """Import and export at scale: a 100,000-row snapshot and a 100,000-event file.
 
-Run: ``.venv/bin/python benchmarks/import_export.py [--rows N]``. Each step is a whole
-``isotrack`` process, as a user runs it (start-up included), timed with the median of
-``--repeat`` runs; the target is under 3 seconds for each 100,000-row import, in one write.
-Prints a table; asserts nothing (timings live here, not in the test suite).
+Run: ``.venv/bin/python benchmarks/import_export.py [--rows N] [--repeat N]``. Each step is a
+whole ``isotrack`` process, as a user runs it (start-up included), timed as ``run.py`` times
+commands (median and spread of ``--repeat`` runs, peak memory); the target is under 3 seconds
+for each 100,000-row import, in one write. The steps after the first import read the database
+it made: 100,000 units and 300,000 events. Prints a table; asserts nothing (timings live here,
+not in the test suite).
 """
 
 from __future__ import annotations
 
 import argparse
-import os
-import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
@@ -111,67 +110,52 @@ def write_event_file(path: Path, events: int) -> None:
     path.write_bytes(b"\n".join(map(orjson.dumps, [*heads, *records])) + b"\n")
 
 
-def timed(run: Callable[[], object], repeat: int, setup: Callable[[], object] | None) -> float:
-    times = []
-    for _ in range(repeat):
-        if setup is not None:
-            setup()
-        start = time.perf_counter()
-        run()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
-
-
-def isotrack(db: Path, *args: str) -> str:
-    env = {
-        **os.environ,
-        "ISOTRACK_DB": str(db),
-        "ISOTRACK_LANG": "en",
-        "ISOTRACK_TODAY": "2026-11-22",
-    }
-    done = subprocess.run([ISOTRACK, *args], env=env, capture_output=True, text=True)
-    if done.returncode != 0:
-        raise SystemExit(f"isotrack {' '.join(args)} failed: {done.stderr}")
-    return done.stdout
-
-
 def main() -> None:
+    import run as bench  # (beside this file) the timing, environment and builders of run.py
+
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--rows", type=int, default=100_000)
     parser.add_argument("--repeat", type=int, default=3)
     options = parser.parse_args()
+    bench.compile_package()
     with tempfile.TemporaryDirectory() as folder:
         work = Path(folder)
         sheet, events, db = work / "units.csv", work / "office.jsonl", work / "db.json"
-        write_snapshot(sheet, snapshot_rows(options.rows))
-        write_event_file(events, options.rows)
+        bench.in_child(
+            f"import_export.write_snapshot(Path({str(sheet)!r}), "
+            f"import_export.snapshot_rows({options.rows}))"
+        )
+        bench.in_child(f"import_export.write_event_file(Path({str(events)!r}), {options.rows})")
+        env = bench.command_env(db)
+        isotrack = bench.isotrack_command()
+        rows: list[tuple[str, float, float, float, str]] = []
 
         def fresh() -> None:
             db.unlink(missing_ok=True)
 
-        results: list[tuple[str, float, str]] = []
-        t = timed(lambda: isotrack(db, "import", str(sheet)), options.repeat, fresh)
-        written = orjson.loads(isotrack(db, "log", "--json"))[0]["events"]
-        results.append(
-            (
-                f"import {options.rows:,}-row snapshot into an empty db",
-                t,
-                f"{written:,} events, one write",
-            )
-        )
-        t = timed(lambda: isotrack(db, "import", str(sheet)), options.repeat, None)
-        results.append(("import the same snapshot again", t, "nothing to change"))
-        t = timed(lambda: isotrack(db, "export", str(work / "out.csv")), options.repeat, None)
-        results.append(("export the snapshot (csv)", t, ""))
-        t = timed(lambda: isotrack(db, "export", str(work / "out.jsonl")), options.repeat, None)
-        results.append(("export the events (jsonl)", t, f"{written:,} events"))
-        t = timed(lambda: isotrack(db, "import", str(events)), options.repeat, fresh)
-        results.append((f"import a {options.rows:,}-event file into an empty db", t, "one write"))
-        t = timed(lambda: isotrack(db, "import", str(events)), options.repeat, None)
-        results.append(("merge the same event file again", t, "all present"))
-        print(f"{'step':<52} {'seconds':>8}  note")
-        for name, seconds, note in results:
-            print(f"{name:<52} {seconds:8.2f}  {note}")
+        def step(
+            name: str, *args: str, note: str = "", before: Callable[[], object] | None = None
+        ) -> None:
+            argv = [isotrack, *args]
+            median, spread, peak = bench.timed(argv, env, options.repeat, before=before)
+            rows.append((name, median, spread, peak, note))
+            print(f"  {name:<50} {median:7.2f} s", flush=True)
+
+        step(f"import {options.rows:,}-row snapshot into an empty db", "import", str(sheet),
+             before=fresh)  # fmt: skip
+        log = subprocess.run([isotrack, "log", "--json"], env=env, capture_output=True, check=True)
+        rows[-1] = (*rows[-1][:4], f"{orjson.loads(log.stdout)[0]['events']:,} events, one write")
+        step("import the same snapshot again", "import", str(sheet), note="nothing to change")
+        step("report", "report")
+        step("unit list", "unit", "list")
+        step("export the snapshot (csv)", "export", str(work / "out.csv"))
+        step("export the events (jsonl)", "export", str(work / "out.jsonl"))
+        step(f"import a {options.rows:,}-event file into an empty db", "import", str(events),
+             before=fresh, note="one write")  # fmt: skip
+        step("merge the same event file again", "import", str(events), note="all present")
+        print(f"\n{'step':<52} {'median':>7} {'spread':>7} {'peak MB':>8}  note")
+        for name, median, spread, peak, note in rows:
+            print(f"{name:<52} {median:7.2f} {spread:7.2f} {peak:8.0f}  {note}")
 
 
 if __name__ == "__main__":
