@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import fcntl
 import os
+import sys
+import threading
 import time
 from collections.abc import Callable
 from datetime import date
@@ -19,7 +21,9 @@ from isotrack import forked, tracker
 from isotrack.errors import ImportRowError, InvalidTransitionError
 from isotrack.forked import Forked, can_fork
 
-pytestmark = pytest.mark.skipif(not can_fork(), reason="needs Linux, two cores and one thread")
+# (Where a process can fork and run its child beside it; threads aside, see ``children``.)
+FORKS = sys.platform == "linux" and len(os.sched_getaffinity(0)) > 1
+pytestmark = pytest.mark.skipif(not FORKS, reason="needs Linux and two cores")
 
 FIXTURES = Path(__file__).parent / "fixtures"
 SHEET = FIXTURES / "excel-csv-utf8-semicolon.csv"
@@ -27,8 +31,13 @@ SHEET = FIXTURES / "excel-csv-utf8-semicolon.csv"
 
 @pytest.fixture
 def children(monkeypatch: pytest.MonkeyPatch) -> list[int]:
-    """Every write's check forked, however small the write: the pids of the children."""
+    """Every write's check forked, however small the write: the pids of the children.
+
+    Threads aside: libraries other tests import start native threads that live on in this
+    process (OpenBLAS, under matplotlib), so ``can_fork`` says no here; the children these
+    tests start never use them. ``test_can_fork_says_no_beside_a_thread`` tests that part."""
     monkeypatch.setattr(tracker, "PARALLEL_CHECK_FROM", 0)
+    monkeypatch.setattr(tracker, "can_fork", lambda: True)
     started: list[int] = []
     real = Forked.__init__
 
@@ -180,13 +189,25 @@ def test_closing_ends_a_child_still_at_work() -> None:
         os.waitpid(pid, os.WNOHANG)
 
 
-def test_a_child_never_holds_the_database_lock_alone(tmp_path: Path) -> None:
+@pytest.mark.parametrize("on_stdin", [False, True])  # a command started with stdin closed
+def test_a_child_never_holds_the_database_lock_alone(tmp_path: Path, on_stdin: bool) -> None:
     lock = tmp_path / "db.json.lock"
     fd = os.open(lock, os.O_RDWR | os.O_CREAT)
+    saved = os.dup(0)
+    if on_stdin:  # the lock gets the lowest free number: 0, if stdin was closed
+        os.dup2(fd, 0)
+        os.close(fd)
+        fd = 0
     fcntl.flock(fd, fcntl.LOCK_EX)
-    child = Forked(lambda: time.sleep(60))
     try:
-        os.close(fd)  # this process lets go of the lock while the child still runs
+        child = Forked(lambda: time.sleep(60))
+    finally:
+        if on_stdin:
+            os.dup2(saved, 0)  # this process lets go of the lock (stdin back as it was)
+        else:
+            os.close(fd)  # this process lets go of the lock while the child still runs
+        os.close(saved)
+    try:
         other = os.open(lock, os.O_RDWR)
         try:
             # Free as soon as the child has closed its copy (its first step).
@@ -210,8 +231,6 @@ def test_a_child_whose_result_is_not_json_is_replaced_by_the_fallback() -> None:
         assert child.result(fallback=lambda: "here") == "here"
     finally:
         child.close()
-    assert orjson.dumps("here")  # (the fallback's own value, as it would come back)
-    assert forked.can_fork()
 
 
 # Real processes: an import large enough to fork its check, killed part-way
@@ -260,3 +279,69 @@ def test_a_large_import_killed_while_its_child_checks_loses_nothing(tmp_path: Pa
             env=env, capture_output=True, text=True,
         )  # fmt: skip
         assert done.returncode == 0, done.stderr
+
+
+def test_a_child_has_no_streams_and_stops_on_the_signals_that_end_a_command() -> None:
+    import signal
+
+    mask = signal.pthread_sigmask(signal.SIG_BLOCK, [])
+
+    def inside() -> dict[str, Any]:
+        return {
+            "streams": [os.readlink(f"/proc/self/fd/{n}") for n in (0, 1, 2)],
+            "default": [signal.getsignal(s) == signal.SIG_DFL for s in (signal.SIGINT,
+                                                                         signal.SIGTERM)],
+            "blocked": sorted(signal.pthread_sigmask(signal.SIG_BLOCK, [])),
+            "files": sorted(os.listdir("/proc/self/fd")),
+        }  # fmt: skip
+
+    child = Forked(inside)
+    try:
+        found = child.result(fallback=lambda: None)
+    finally:
+        child.close()
+    assert found["streams"] == [os.devnull] * 3
+    assert found["default"] == [True, True]
+    assert found["blocked"] == sorted(mask)
+    assert len(found["files"]) == 5  # the streams, the pipe, and the listing's own
+    assert signal.pthread_sigmask(signal.SIG_BLOCK, []) == mask  # this process's, as it was
+
+
+def test_a_write_whose_child_cannot_start_is_checked_here(
+    tmp_path: Path, children: list[int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import errno
+
+    def no_fork() -> int:
+        raise OSError(errno.EAGAIN, "Resource temporarily unavailable")
+
+    monkeypatch.setattr(forked.os, "fork", no_fork)
+    files = len(os.listdir("/proc/self/fd"))
+    db = Db(tmp_path / "db.json")
+    path = conflicting_sheet(db, tmp_path)
+    before = db.bytes()
+    with pytest.raises(ImportRowError) as caught:
+        db.imp(path)
+    assert caught.value.problems[0][0] == "row 2, column stage"
+    assert db.bytes() == before
+    db.stage("LC-BACHA", "building", date(2024, 6, 1))
+    assert db.tracker().unit("LC-BACHA", date(2024, 6, 1)).stage == "building"
+    assert children == []  # none started
+    assert len(os.listdir("/proc/self/fd")) == files  # the pipes of the failed forks closed
+
+
+def test_can_fork_says_no_beside_a_thread() -> None:
+    started, stop = threading.Event(), threading.Event()
+
+    def wait() -> None:
+        started.set()
+        stop.wait(30)
+
+    thread = threading.Thread(target=wait)
+    thread.start()
+    try:
+        started.wait(30)
+        assert not can_fork()
+    finally:
+        stop.set()
+        thread.join()

@@ -246,7 +246,8 @@ def test_a_new_unit_reported_as_lapsed(db: Db, tmp_path: Path) -> None:
     ]
 
 
-@pytest.mark.parametrize("control", ["\x07", "\x7f", "\x9c"])  # C0, DEL, C1
+# C0, DEL, C1, and two that str.split() takes for spaces (so they are looked for first)
+@pytest.mark.parametrize("control", ["\x07", "\x7f", "\x9c", "\x85", "\x1f"])
 def test_a_name_with_a_control_character_is_refused_by_the_cli_and_by_an_import(
     db: Db, tmp_path: Path, control: str
 ) -> None:
@@ -610,6 +611,35 @@ def test_an_office_undo_travels_in_its_file(tmp_path: Path, offices: tuple[Db, P
     assert hq.units() == office_db.units()  # the procedures the office undid are undone here
 
 
+def test_an_event_file_with_control_characters_in_its_texts_is_refused(
+    tmp_path: Path, offices: tuple[Db, Path]
+) -> None:
+    """Names that would reach a terminal: refused as a typed or imported name is."""
+    shared, file = offices
+    hq = merged(tmp_path, "hq", shared, [])
+    lines = file.read_bytes().splitlines()
+    n = len(lines)
+    records = [orjson.loads(line) for line in lines]
+    head = next(r for r in records if r.get("record") == "changeset")
+    founding = next(r for r in records if r.get("type") == "unit.founded")
+    bad = [
+        *lines,
+        orjson.dumps({**founding, "id": "c1", "data": {**founding["data"],
+                                                       "name": "A\x1b[31mred\x07"}}),
+        orjson.dumps({**head, "id": "c2", "command": "isotrack\x9b2J"}),
+    ]  # fmt: skip
+    path = tmp_path / "controls.jsonl"
+    path.write_bytes(b"\n".join(bad) + b"\n")
+    before = hq.bytes()
+    with pytest.raises(ImportRowError) as caught:
+        hq.imp(path)
+    assert caught.value.problems == [
+        (f"line {n + 1}", "not a valid event: its data 'name' holds a control character"),
+        (f"line {n + 2}", "not a valid changeset: its command holds a control character"),
+    ]
+    assert hq.bytes() == before
+
+
 def test_conflicts_and_broken_lines_are_all_reported(
     tmp_path: Path, offices: tuple[Db, Path]
 ) -> None:
@@ -800,12 +830,16 @@ def test_progress_bar_only_on_a_terminal(monkeypatch: pytest.MonkeyPatch) -> Non
     screen = Terminal()
     monkeypatch.setattr("sys.stderr", screen)
     monkeypatch.setattr("sys.stdout", Terminal())
+    from isotrack.forked import can_fork
+
+    forkable = can_fork()
     with progress_bar(enabled=True) as progress:
         assert progress is not None
         progress("checking rows", 10, 100)  # short: no bar
         assert screen.getvalue() == ""
         for done in range(0, 6001, 3000):
             progress("checking rows", done, 6000)
+        assert can_fork() == forkable  # the bar runs no thread: a large write may still fork
     assert "checking rows" in screen.getvalue()
 
 

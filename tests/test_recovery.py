@@ -9,6 +9,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from conftest import Run, file_hash
 from isotrack.storage import Store
@@ -174,3 +176,31 @@ def test_doctor_cannot_fix_two_events_sharing_an_id(
     result = cli("doctor", "--fix")
     assert result.exit_code == 1
     assert f"error: 2 different events share the id {event['id']}" in result.stdout
+
+
+def test_backups_keep_the_order_of_writes_when_the_clock_goes_back(
+    ok: Callable[..., Run], db_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import time
+
+    from isotrack import storage
+
+    ok("init")
+    hashes = [file_hash(db_path)]
+    clock = iter([3_000_000_000_000_000_000, 2_000_000_000_000_000_000, 2_000_000_000_000_000_000])
+    monkeypatch.setattr(storage.time, "time_ns", lambda: next(clock))
+    for code in ("A", "B", "C"):
+        ok("unit", "add", code, "--name", f"Đơn vị {code}", "--kind", "agency", "--on", "2020")
+        hashes.append(file_hash(db_path))
+    monkeypatch.setattr(storage.time, "time_ns", time.time_ns)
+    kept = Store(db_path).backups()
+    assert [file_hash(p) for p in kept] == hashes[-2::-1]  # newest first, as written
+
+
+@given(st.integers(0, 4_102_444_800 * 10**9 - 1))  # up to 2100
+def test_a_backups_name_gives_back_its_time(ns: int) -> None:
+    from isotrack.storage import _backup_name, _backup_ns
+
+    name = _backup_name(ns)
+    assert _backup_ns(name) == ns
+    assert name < _backup_name(ns + 1)  # names sort as times do

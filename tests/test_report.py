@@ -260,3 +260,22 @@ def test_a_plain_table_lines_its_columns_up(table: list[list[str]]) -> None:
         # ends with its last non-space.
         padded = [cell.ljust(width) for cell, width in zip(row[:-1], widths, strict=False)]
         assert line == "  ".join([*padded, row[-1]]).rstrip(" ")
+
+
+def test_a_unit_recorded_as_its_own_parent_still_makes_a_tree() -> None:
+    """A hand-edited file can found a unit under itself (the fold flags it and keeps it)."""
+    from isotrack import events as ev
+    from isotrack.events import Event
+    from isotrack.report import tree
+    from isotrack.timeline import fold
+
+    made = [
+        Event("1" * 32, "A", ev.FOUNDED, "2020-01-01", "1", "c", {"name": "A", "kind": "agency",
+                                                                   "parent": "A"}),
+        Event("2" * 32, "B", ev.FOUNDED, "2020-01-02", "2", "c", {"name": "B", "kind": "agency",
+                                                                   "parent": "A"}),
+    ]  # fmt: skip
+    registry = fold(made)
+    assert registry.units["A"].parent == "A"
+    rows = tree(registry, "A")
+    assert [(r.code, r.depth, r.units) for r in rows] == [("A", 0, 2), ("B", 1, 1)]

@@ -20,7 +20,7 @@ import orjson
 from isotrack import events as ev
 from isotrack.errors import IsotrackError
 from isotrack.events import Changeset, Event
-from isotrack.text import InvalidCodeError, normalise_code, quoted
+from isotrack.text import InvalidCodeError, has_control, normalise_code, quoted
 
 if TYPE_CHECKING:
     from isotrack.tracker import Tracker
@@ -101,7 +101,10 @@ def parse_event_file(data: bytes, progress: Progress | None = None) -> EventFile
         kind = record.get("record", "event")
         try:
             if kind == "changeset":
-                found.changesets.append((number, Changeset.from_record(record)))
+                changeset = Changeset.from_record(record)
+                if has_control(changeset.command):
+                    raise ValueError("its command holds a control character")
+                found.changesets.append((number, changeset))
             elif kind == "event":
                 found.events.append((number, _event(record)))
             else:
@@ -132,6 +135,9 @@ def _event(record: dict[str, Any]) -> Event:
     problem = ev.data_problem(event.type, event.data)
     if problem:
         raise ValueError(problem)
+    for key, value in event.data.items():  # names and texts, as typed ones are checked
+        if isinstance(value, str) and has_control(value):
+            raise ValueError(f"its data '{key}' holds a control character")
     return event
 
 

@@ -23,40 +23,67 @@ import orjson
 
 
 def can_fork() -> bool:
-    """Whether a child would run beside this process, safely."""
-    import threading  # (only writes get here: read-only commands start without it)
-
-    if sys.platform != "linux" or threading.active_count() != 1:
+    """Whether a child would run beside this process, safely: on Linux, with two cores or
+    more, and with this process's one thread (counted by the kernel, which also sees threads
+    Python did not start)."""
+    if sys.platform != "linux":
         return False
-    return len(os.sched_getaffinity(0)) > 1
+    try:
+        threads = len(os.listdir("/proc/self/task"))
+    except OSError:
+        return False
+    return threads == 1 and len(os.sched_getaffinity(0)) > 1
 
 
 class Forked:
     """``run()`` started in a child process; its result (JSON-able) read back by ``result``.
 
-    The child closes every file it inherited but its end of the pipe (the database's lock
-    among them, so that the lock is never held by the child alone), writes the result as JSON
-    and ends with ``os._exit``: no cleanup of this process's runs twice, no output is
-    flushed twice.
+    The child keeps only its end of the pipe: it puts ``/dev/null`` on its standard streams and
+    closes every other file it inherited (the database's lock among them, so that the lock is
+    never held by the child alone, and a caller's pipes are not held open by it). It takes the
+    default action for the signals that end a command, writes the result as JSON and ends with
+    ``os._exit``: nothing of this process's cleanup runs twice, no output is flushed twice.
+    ``OSError`` if the child cannot be started (no process or memory to spare).
     """
 
     def __init__(self, run: Callable[[], Any]) -> None:
+        import signal
+
+        # Blocked while forking: the child must never run this process's code (its cleanup
+        # would, for one, unlock the database the two share), and this process must not be
+        # interrupted before it knows its child.
+        stopping = {signal.SIGINT, signal.SIGTERM, signal.SIGHUP}
+        self._pid: int | None = None
+        self._read: int | None = None
         read, write = os.pipe()
-        pid = os.fork()
-        if pid == 0:  # pragma: no cover - the child (coverage does not follow it)
-            status = 1
-            try:
-                os.closerange(3, write)
-                os.closerange(write + 1, os.sysconf("SC_OPEN_MAX"))
-                payload = memoryview(orjson.dumps(run()))
-                while payload:
-                    payload = payload[os.write(write, payload) :]
-                status = 0
-            finally:
-                os._exit(status)
-        os.close(write)
-        self._pid: int | None = pid
-        self._read: int | None = read
+        blocked = signal.pthread_sigmask(signal.SIG_BLOCK, stopping)
+        try:
+            pid = os.fork()
+            if pid == 0:  # pragma: no cover - the child (coverage does not follow it)
+                status = 1
+                try:
+                    for number in stopping:
+                        signal.signal(number, signal.SIG_DFL)
+                    signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
+                    out = _dup_high(write)
+                    null = os.open(os.devnull, os.O_RDWR)
+                    for stream in (0, 1, 2):
+                        os.dup2(null, stream)
+                    os.closerange(3, out)
+                    os.closerange(out + 1, os.sysconf("SC_OPEN_MAX"))
+                    payload = memoryview(orjson.dumps(run()))
+                    while payload:
+                        payload = payload[os.write(out, payload) :]
+                    status = 0
+                finally:
+                    os._exit(status)
+            self._pid, self._read = pid, read
+        except BaseException:
+            os.close(read)
+            raise
+        finally:
+            os.close(write)
+            signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
 
     def result(self, fallback: Callable[[], Any]) -> Any:
         """What ``run()`` returned in the child, once it has ended; ``fallback()``, run here,
@@ -64,9 +91,9 @@ class Forked:
         read, pid = self._read, self._pid
         data, status = b"", -1
         if read is not None and pid is not None:  # (asked once)
+            self._read = None  # the file below owns it now, and closes it
             with suppress(OSError):
                 with os.fdopen(read, "rb") as pipe:
-                    self._read = None
                     data = pipe.read()  # until the child ends (and so closes its end)
                 _, status = os.waitpid(pid, 0)
                 self._pid = None
@@ -78,13 +105,22 @@ class Forked:
     def close(self) -> None:
         """End the child if it still runs (the write stopped before it needed the result)."""
         if self._read is not None:
-            os.close(self._read)
-            self._read = None
+            read, self._read = self._read, None
+            with suppress(OSError):
+                os.close(read)
         if self._pid is not None:
             import signal
 
+            pid, self._pid = self._pid, None
             with suppress(ProcessLookupError):
-                os.kill(self._pid, signal.SIGKILL)
+                os.kill(pid, signal.SIGKILL)
             with suppress(ChildProcessError):
-                os.waitpid(self._pid, 0)
-            self._pid = None
+                os.waitpid(pid, 0)
+
+
+def _dup_high(fd: int) -> int:
+    """A copy of ``fd`` numbered above every file the child closes around it (at 100 or
+    more, past the standard streams and whatever the command had open)."""
+    import fcntl
+
+    return fcntl.fcntl(fd, fcntl.F_DUPFD, 100)

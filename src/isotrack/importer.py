@@ -18,7 +18,7 @@ from __future__ import annotations
 import gc
 import os
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -253,16 +253,23 @@ class _Stamper:
         self._now = now
         self._factory = factory  # ev.new_id, or a test's deterministic ids
 
-    def events(self, specs: list[_Spec]) -> list[Event]:
-        """The events of ``specs``, in their order (the changeset's id is drawn first)."""
-        if not specs:
+    def events(
+        self,
+        units: Sequence[str],
+        types: Sequence[str],
+        days: Sequence[date],
+        datas: Sequence[dict[str, Any]],
+        levels: Sequence[int],
+    ) -> list[Event]:
+        """The events planned, field by field, in their order (the changeset's id is drawn
+        first)."""
+        if not units:
             return []
         changeset = self._changeset()
-        _, _, units, types, days, datas, levels = zip(*specs, strict=True)
         if self._factory is ev.new_id:
-            ids = bulk_ids(len(specs))
+            ids = bulk_ids(len(units))
         else:
-            ids = [self._factory() for _ in specs]
+            ids = [self._factory() for _ in units]
         iso = {day: day.isoformat() for day in set(days)}
         recorded = {
             level: (self._now + timedelta(microseconds=level)).isoformat(timespec="microseconds")
@@ -321,8 +328,10 @@ class _SheetImport:
         self._depth: dict[str, int] = {}
         self.rows: list[_Row] = []
         self.row_of: dict[str, _Row] = {}
-        self.specs: list[_Spec] = []  # each event as planned, where it comes from
-        self.planned: list[Event] = []  # the events of ``specs``, once they are all planned
+        self.specs: list[_Spec] = []  # each event as planned, until they are all planned
+        self.planned: list[Event] = []  # then the events, and where each comes from: its row
+        self.origin_rows: Sequence[int] = ()  # and column key (columns: 300,000 tuples of
+        self.origin_keys: Sequence[str] = ()  # two would cost 17 MB)
         self.founded_on: dict[str, date] = {}
         self.new_units = self.changed_units = self.unchanged_units = 0
         self._dates: dict[str, date | str] = {}
@@ -520,7 +529,11 @@ class _SheetImport:
                 self.changed_units += 1
             elif not row.bad:
                 self.unchanged_units += 1
-        self.planned = self.stamp.events(self.specs)
+        if self.specs:
+            rows, keys, units, types, days, datas, levels = zip(*self.specs, strict=True)
+            self.specs = []
+            self.origin_rows, self.origin_keys = rows, keys
+            self.planned = self.stamp.events(units, types, days, datas, levels)
         if self.progress is not None:
             self.progress("checking rows", total, total)
 
@@ -810,8 +823,7 @@ class _SheetImport:
                 planned_at = {event.id: index for index, event in enumerate(self.planned)}
             index = planned_at.get(anomaly.event or "")
             if index is not None:
-                spec = self.specs[index]
-                self.problem(spec[0], spec[1], anomaly.message)
+                self.problem(self.origin_rows[index], self.origin_keys[index], anomaly.message)
                 continue
             row = self.row_of.get(anomaly.unit)
             if row is None:  # an existing unit the sheet does not name, hurt by the import
@@ -1128,20 +1140,22 @@ _TEXT_LIMITS = {"name": MAX_NAME, "model": MAX_TEXT, "scope": MAX_TEXT, "decisio
 
 
 def _name(value: Value) -> str:
-    name = nfc(_text(value))
+    text = _text(value)
+    if has_control(text):
+        raise _Bad("a unit name cannot contain control characters")
+    name = nfc(text)
     if len(name) > MAX_NAME:
         raise _Bad(f"a unit name can have at most {MAX_NAME} characters (got {len(name)})")
-    if has_control(name):
-        raise _Bad("a unit name cannot contain control characters")
     return name
 
 
 def _free_text(value: Value) -> str:
-    text = nfc(_text(value))
+    raw = _text(value)
+    if has_control(raw):
+        raise _Bad("control characters are not allowed")
+    text = nfc(raw)
     if len(text) > MAX_TEXT:
         raise _Bad(f"at most {MAX_TEXT} characters (got {len(text)})")
-    if has_control(text):
-        raise _Bad("control characters are not allowed")
     return text
 
 

@@ -167,17 +167,21 @@ def tree(registry: Registry, under: str | None) -> list[TreeRow]:
         codes.sort(reverse=True)  # popped from the end of the stack: in code order
     roots = [under] if under and under in live else children.get(None, [])
     order: list[tuple[str, int]] = []  # each unit and its depth, parents before children
+    below: dict[str, list[str]] = {}  # the children each unit was reached through
     stack = [(root, 0) for root in roots]
     while stack:
         code, depth = stack.pop()
+        if code in below:  # a cycle of parents (a damaged file: doctor reports it)
+            continue
         order.append((code, depth))
-        stack.extend((child, depth + 1) for child in children.get(code, ()))
+        below[code] = [child for child in children.get(code, ()) if child not in below]
+        stack.extend((child, depth + 1) for child in below[code])
     rolled: dict[str, tuple[int, int, int]] = {}
     for code, _ in reversed(order):  # children before parents
         unit = live[code]
         units, with_qms, procedures = 1, int(unit.stage in QMS_STAGES), unit.procedures_total
-        for child in children.get(code, ()):
-            a, b, c = rolled[child]
+        for child in below[code]:
+            a, b, c = rolled.get(child, (0, 0, 0))
             units, with_qms, procedures = units + a, with_qms + b, procedures + c
         rolled[code] = (units, with_qms, procedures)
     rows = []

@@ -25,7 +25,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
@@ -82,6 +82,18 @@ def default_db_path() -> Path:
 
 # --------------------------------------------------------------------------------------------
 # Migrations
+
+
+def _backup_name(ns: int) -> str:
+    """A backup's name for a time in nanoseconds since the epoch."""
+    seconds, part = divmod(ns, 10**9)
+    return f"{time.strftime(_BACKUP_TIME, time.gmtime(seconds))}-{part:09d}{BACKUP_SUFFIX}"
+
+
+def _backup_ns(name: str) -> int:
+    """The time a backup's name gives, in nanoseconds (``ValueError`` for another name)."""
+    taken = datetime.strptime(name[:15], _BACKUP_TIME).replace(tzinfo=UTC)
+    return int(taken.timestamp()) * 10**9 + int(name[16:25])
 
 
 def _migrate_0_to_1(doc: Document) -> Document:
@@ -394,8 +406,14 @@ class Store:
             return
         folder = self.backup_dir
         folder.mkdir(mode=0o700, exist_ok=True)
-        stamp = time.strftime(_BACKUP_TIME, time.gmtime()) + f"-{time.time_ns() % 10**9:09d}"
-        backup = folder / f"{stamp}{BACKUP_SUFFIX}"
+        ns = time.time_ns()  # one reading: the second and the nanoseconds agree
+        newest = self.backups()[:1]
+        if newest and newest[0].name >= _backup_name(ns):
+            # The clock went back (or has not moved): still after the newest, so that names
+            # keep the order the files were replaced in.
+            with suppress(ValueError):
+                ns = _backup_ns(newest[0].name) + 1
+        backup = folder / _backup_name(ns)
         try:
             os.link(target, backup)
         except OSError:  # a file system without hard links

@@ -73,14 +73,17 @@ def nfc(s: str) -> str:
     return " ".join(unicodedata.normalize("NFC", s).split())
 
 
-# Unicode's control characters (category Cc): C0, DEL and C1. Never stored in a name or a text:
-# a C1 character in a sheet is usually text decoded in the wrong encoding.
-_CONTROL_RE = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+# Unicode's control characters (category Cc: C0, DEL and C1) but tab, line feed and carriage
+# return, which a pasted or multi-line cell holds and ``nfc`` makes spaces. Never stored in a
+# name or a text: a C1 character in a sheet is usually text decoded in the wrong encoding.
+_CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 
 
 def has_control(s: str) -> bool:
-    """Whether ``s`` holds a control character (the one rule for names and texts, typed on
-    the command line or read from a file)."""
+    """Whether ``s`` holds a control character other than tab, line feed or carriage return:
+    the one rule for names and texts, typed on the command line or read from a file. Ask it
+    of the text as given, before ``nfc``, which would make some of them (U+001C to U+001F,
+    U+0085) spaces."""
     return _CONTROL_RE.search(s) is not None
 
 

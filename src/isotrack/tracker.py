@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, TypeVar
@@ -822,13 +823,18 @@ class Tracker:
                 new_events = request.kept + ev.stamp(
                     request.drafts, changeset=changeset_id, recorded=self.now, ids=self.new_id
                 )
+                if request.check is not None and request.drafts:
+                    raise AssertionError("an import's own check does not see drafts")
                 check = request.check or self._anomaly_check(request, new_events, what)
-                if dry_run or len(new_events) < PARALLEL_CHECK_FROM or not can_fork():
+                request.check = None  # (the check may refer to the request: no cycle)
+                if not dry_run and len(new_events) >= PARALLEL_CHECK_FROM and can_fork():
+                    with suppress(OSError):  # no process to spare: checked here instead
+                        child = Forked(check.run)
+                if child is None:
                     check.refuse(check.run())
                 else:  # checked beside serialising and writing; renamed into place if it passes
-                    child = Forked(check.run)
                     tx.before_commit = _verdict(check, child)
-                del check  # (with the request: what the check holds is freed once it is done)
+                del check  # with the request, what the check holds is freed once it is done
                 changeset = Changeset(
                     id=changeset_id,
                     recorded=self.now.isoformat(timespec="microseconds"),
@@ -1063,6 +1069,8 @@ def _code(code: str) -> str:
 
 
 def _name(name: str) -> str:
+    if has_control(name):
+        raise IsotrackError("a unit name cannot contain control characters")
     cleaned = nfc(name)
     if not cleaned:
         raise IsotrackError("a unit name cannot be empty")
@@ -1070,8 +1078,6 @@ def _name(name: str) -> str:
         raise IsotrackError(
             f"a unit name can have at most {MAX_NAME} characters (got {len(cleaned)})"
         )
-    if has_control(cleaned):
-        raise IsotrackError("a unit name cannot contain control characters")
     return cleaned
 
 
@@ -1125,9 +1131,9 @@ def _text(text: str | None, option: str) -> str | None:
     """Free text from the user: NFC, blank means none, no control characters, a sane length."""
     if text is None or not text.strip():
         return None
-    cleaned = nfc(text)
-    if has_control(cleaned):
+    if has_control(text):
         raise IsotrackError(f"{option} cannot contain control characters")
+    cleaned = nfc(text)
     if len(cleaned) > MAX_TEXT:
         raise IsotrackError(f"{option} can have at most {MAX_TEXT} characters (got {len(cleaned)})")
     return cleaned

@@ -178,11 +178,14 @@ def progress_bar(*, enabled: bool) -> Iterator[Callable[[str, int, int], None] |
             from rich.console import Console
             from rich.progress import Progress
 
-            bar = state["bar"] = Progress(console=Console(stderr=True), transient=True)
+            # Redrawn at each update, by this thread: with no thread of its own, a large
+            # write can still check its history in a child process (isotrack.forked).
+            bar = Progress(console=Console(stderr=True), transient=True, auto_refresh=False)
+            state["bar"] = bar
             bar.start()
         if state.get("what") != what:
             state["what"], state["task"] = what, bar.add_task(what, total=total)
-        bar.update(state["task"], completed=done)
+        bar.update(state["task"], completed=done, refresh=True)
 
     try:
         yield update
