@@ -285,23 +285,29 @@ def test_a_child_has_no_streams_and_stops_on_the_signals_that_end_a_command() ->
     import signal
 
     mask = signal.pthread_sigmask(signal.SIG_BLOCK, [])
+    ignored = signal.signal(signal.SIGHUP, signal.SIG_IGN)  # as under nohup
 
     def inside() -> dict[str, Any]:
         return {
             "streams": [os.readlink(f"/proc/self/fd/{n}") for n in (0, 1, 2)],
             "default": [signal.getsignal(s) == signal.SIG_DFL for s in (signal.SIGINT,
                                                                          signal.SIGTERM)],
+            "ignored": signal.getsignal(signal.SIGHUP) == signal.SIG_IGN,
             "blocked": sorted(signal.pthread_sigmask(signal.SIG_BLOCK, [])),
             "files": sorted(os.listdir("/proc/self/fd")),
         }  # fmt: skip
 
-    child = Forked(inside)
     try:
-        found = child.result(fallback=lambda: None)
+        child = Forked(inside)
+        try:
+            found = child.result(fallback=lambda: None)
+        finally:
+            child.close()
     finally:
-        child.close()
+        signal.signal(signal.SIGHUP, ignored)
     assert found["streams"] == [os.devnull] * 3
     assert found["default"] == [True, True]
+    assert found["ignored"]  # what the command ignores, its child ignores too
     assert found["blocked"] == sorted(mask)
     assert len(found["files"]) == 5  # the streams, the pipe, and the listing's own
     assert signal.pthread_sigmask(signal.SIG_BLOCK, []) == mask  # this process's, as it was
@@ -345,3 +351,34 @@ def test_can_fork_says_no_beside_a_thread() -> None:
     finally:
         stop.set()
         thread.join()
+
+
+def test_a_child_ends_with_its_command(tmp_path: Path) -> None:
+    """A command killed outright takes its child with it (no check left running alone)."""
+    import signal
+    import subprocess
+
+    script = (
+        "import os, sys, time\n"
+        "from isotrack.forked import Forked\n"
+        "child = Forked(lambda: time.sleep(60))\n"
+        "print(child._pid, flush=True)\n"
+        "time.sleep(60)\n"
+    )
+    process = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
+    assert process.stdout is not None
+    pid = int(process.stdout.readline())
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    process.stdout.close()
+    deadline = time.monotonic() + 10
+    while Path(f"/proc/{pid}").exists() and "Z" not in _state(pid):
+        assert time.monotonic() < deadline, "the child outlived its command"
+        time.sleep(0.02)
+
+
+def _state(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().split(") ")[1][:1]
+    except (OSError, IndexError):
+        return "Z"

@@ -10,7 +10,7 @@ their ids are unique, merging files is a union (``isotrack.importer``).
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -20,7 +20,7 @@ import orjson
 from isotrack import events as ev
 from isotrack.errors import IsotrackError
 from isotrack.events import Changeset, Event
-from isotrack.text import InvalidCodeError, has_control, normalise_code, quoted
+from isotrack.text import InvalidCodeError, has_control, normalise_code, one_line, quoted
 
 if TYPE_CHECKING:
     from isotrack.tracker import Tracker
@@ -102,8 +102,8 @@ def parse_event_file(data: bytes, progress: Progress | None = None) -> EventFile
         try:
             if kind == "changeset":
                 changeset = Changeset.from_record(record)
-                if has_control(changeset.command):
-                    raise ValueError("its command holds a control character")
+                # Its command is a record of one line: kept, with any control shown escaped.
+                changeset = replace(changeset, command=one_line(changeset.command))
                 found.changesets.append((number, changeset))
             elif kind == "event":
                 found.events.append((number, _event(record)))

@@ -17,9 +17,12 @@ import os
 import sys
 from collections.abc import Callable
 from contextlib import suppress
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
+
+if TYPE_CHECKING:
+    import signal
 
 
 def can_fork() -> bool:
@@ -51,26 +54,23 @@ class Forked:
 
         # Blocked while forking: the child must never run this process's code (its cleanup
         # would, for one, unlock the database the two share), and this process must not be
-        # interrupted before it knows its child.
+        # interrupted before it knows its child. (pthread_sigmask also runs the handler of a
+        # signal already pending: a call to it may raise KeyboardInterrupt, so each is undone.)
         stopping = {signal.SIGINT, signal.SIGTERM, signal.SIGHUP}
         self._pid: int | None = None
         self._read: int | None = None
-        read, write = os.pipe()
-        blocked = signal.pthread_sigmask(signal.SIG_BLOCK, stopping)
+        parent = os.getpid()
+        previous = signal.pthread_sigmask(signal.SIG_BLOCK, ())  # the mask as it is
+        read = write = -1
         try:
+            signal.pthread_sigmask(signal.SIG_BLOCK, stopping)
+            read, write = os.pipe()
             pid = os.fork()
             if pid == 0:  # pragma: no cover - the child (coverage does not follow it)
                 status = 1
                 try:
-                    for number in stopping:
-                        signal.signal(number, signal.SIG_DFL)
-                    signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
-                    out = _dup_high(write)
-                    null = os.open(os.devnull, os.O_RDWR)
-                    for stream in (0, 1, 2):
-                        os.dup2(null, stream)
-                    os.closerange(3, out)
-                    os.closerange(out + 1, os.sysconf("SC_OPEN_MAX"))
+                    _become_child(parent, stopping, previous)
+                    out = _only_file(write)
                     payload = memoryview(orjson.dumps(run()))
                     while payload:
                         payload = payload[os.write(out, payload) :]
@@ -79,11 +79,17 @@ class Forked:
                     os._exit(status)
             self._pid, self._read = pid, read
         except BaseException:
-            os.close(read)
+            if read >= 0 and self._read is None:
+                os.close(read)
             raise
         finally:
-            os.close(write)
-            signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
+            if write >= 0:
+                os.close(write)
+            try:
+                signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+            except BaseException:
+                self.close()  # interrupted as the mask came back: end the child, then stop
+                raise
 
     def result(self, fallback: Callable[[], Any]) -> Any:
         """What ``run()`` returned in the child, once it has ended; ``fallback()``, run here,
@@ -118,9 +124,36 @@ class Forked:
                 os.waitpid(pid, 0)
 
 
-def _dup_high(fd: int) -> int:
-    """A copy of ``fd`` numbered above every file the child closes around it (at 100 or
-    more, past the standard streams and whatever the command had open)."""
+def _become_child(parent: int, stopping: set[signal.Signals], mask: set[int]) -> None:
+    """The child's first steps: the default action for the signals that end a command (but
+    those its parent ignores), the parent's mask back, and an end of its own when the parent
+    ends (Linux's parent-death signal), so that it never outlives the command."""
+    import signal
+
+    for number in stopping:
+        if signal.getsignal(number) is not signal.SIG_IGN:
+            signal.signal(number, signal.SIG_DFL)
+    with suppress(Exception):  # (a child that cannot ask for it still ends on a broken pipe)
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    if os.getppid() != parent:  # the parent ended before the request took effect
+        os._exit(1)
+    signal.pthread_sigmask(signal.SIG_SETMASK, mask)
+
+
+def _only_file(keep: int) -> int:
+    """Leave the child only ``keep`` (as the number returned) and ``/dev/null`` on its
+    standard streams: every other file it inherited is closed, one by one from the list of
+    those open (closing every possible number can take long where file limits are high)."""
     import fcntl
 
-    return fcntl.fcntl(fd, fcntl.F_DUPFD, 100)
+    out = fcntl.fcntl(keep, fcntl.F_DUPFD, 3)
+    null = os.open(os.devnull, os.O_RDWR)
+    for stream in (0, 1, 2):
+        os.dup2(null, stream)
+    for name in os.listdir("/proc/self/fd"):
+        if int(name) > 2 and int(name) != out:
+            with suppress(OSError):  # (the listing's own, already closed)
+                os.close(int(name))
+    return out

@@ -79,6 +79,15 @@ def nfc(s: str) -> str:
 _CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 
 
+def one_line(s: str) -> str:
+    """``s`` with every control character (tab and line breaks included) shown as its escape:
+    for a record of one line, such as the command a changeset was made by."""
+    return _ANY_CONTROL_RE.sub(lambda found: repr(found.group())[1:-1], s)
+
+
+_ANY_CONTROL_RE = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
 def has_control(s: str) -> bool:
     """Whether ``s`` holds a control character other than tab, line feed or carriage return:
     the one rule for names and texts, typed on the command line or read from a file. Ask it

@@ -1129,10 +1129,12 @@ def _policy(policy: str) -> str:
 
 def _text(text: str | None, option: str) -> str | None:
     """Free text from the user: NFC, blank means none, no control characters, a sane length."""
-    if text is None or not text.strip():
+    if text is None:
         return None
     if has_control(text):
         raise IsotrackError(f"{option} cannot contain control characters")
+    if not text.strip():
+        return None
     cleaned = nfc(text)
     if len(cleaned) > MAX_TEXT:
         raise IsotrackError(f"{option} can have at most {MAX_TEXT} characters (got {len(cleaned)})")

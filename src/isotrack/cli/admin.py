@@ -61,6 +61,7 @@ def log(
         emit_json(rows)
         return
     from isotrack.render.terminal import plain_table
+    from isotrack.text import one_line
 
     table = [
         [
@@ -68,7 +69,7 @@ def log(
             e.show_date(row["recorded"]) + " " + row["recorded"][11:16],
             str(row["events"]),
             ("[undone by " + row["undone_by"][:8] + "] " if row["undone_by"] else "")
-            + row["command"],
+            + one_line(row["command"]),  # (recorded by an older isotrack, it may hold any)
         ]
         for row in rows
     ]

@@ -36,9 +36,12 @@ class Env:
 
     @property
     def command(self) -> str:
-        # Arguments that were not UTF-8 reach Python as lone surrogates, which JSON cannot hold.
+        # Arguments that were not UTF-8 reach Python as lone surrogates, which JSON cannot hold;
+        # control characters (a file name can hold them) would reach a terminal in `log`.
+        from isotrack.text import one_line
+
         args = [arg.encode("utf-8", "backslashreplace").decode("utf-8") for arg in self.argv]
-        return shlex.join(["isotrack", *args])
+        return one_line(shlex.join(["isotrack", *args]))
 
     def catalog(self) -> Catalog:
         from isotrack.catalog import load_catalog
