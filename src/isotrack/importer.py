@@ -328,6 +328,7 @@ class _SheetImport:
         self._depth: dict[str, int] = {}
         self.rows: list[_Row] = []
         self.row_of: dict[str, _Row] = {}
+        self.row_number: dict[str, int] = {}  # once planning is done (see ``settle``)
         self.specs: list[_Spec] = []  # each event as planned, until they are all planned
         self.planned: list[Event] = []  # then the events, and where each comes from: its row
         self.origin_rows: Sequence[int] = ()  # and column key (columns: 300,000 tuples of
@@ -785,6 +786,17 @@ class _SheetImport:
 
     # ---- checking the whole history
 
+    def settle(self) -> None:
+        """Planning is done: keep only what reporting the history check's problems needs, the
+        row each unit comes from (the rest of a 100,000-row sheet is some 80 MB that the write,
+        with the check beside it, no longer needs)."""
+        self.row_number = {code: row.number for code, row in self.row_of.items()}
+        self.rows, self.row_of = [], {}
+        self._code_at.clear()
+        self.founded_on.clear()
+        self._depth.clear()
+        self._dates.clear()
+
     def blocked(self) -> set[str]:
         """Rows whose new parent is defined by a bad row (or a row blocked in turn): their
         events are left out of the history check, which would only say the parent is missing."""
@@ -825,15 +837,15 @@ class _SheetImport:
             if index is not None:
                 self.problem(self.origin_rows[index], self.origin_keys[index], anomaly.message)
                 continue
-            row = self.row_of.get(anomaly.unit)
-            if row is None:  # an existing unit the sheet does not name, hurt by the import
+            number = self.row_number.get(anomaly.unit)
+            if number is None:  # an existing unit the sheet does not name, hurt by the import
                 self.problem(0, None, anomaly.message)
                 continue
             if by_id is None:
                 by_id = {e.id: e for e in events}
             existing = by_id.get(anomaly.event or "")
             key = type_key.get(existing.type) if existing is not None else None
-            self.problem(row.number, key, anomaly.message)
+            self.problem(number, key, anomaly.message)
 
 
 def _read_column(
@@ -930,6 +942,7 @@ def _import_sheet(
         sheet.columns.clear()
         work.plan()
         blocked = work.blocked()
+        work.settle()
         new = [e for e in work.planned if e.unit not in blocked] if blocked else work.planned
         noun = "unit" if sheet.format == "json" else "row"
 
