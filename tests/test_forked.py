@@ -59,6 +59,19 @@ def conflicting_sheet(db: Db, tmp_path: Path) -> Path:
     return path
 
 
+def refused_then_written(db: Db, tmp_path: Path) -> None:
+    """Four writes: a sheet and a stage (written), the conflicting sheet (refused, the file as
+    it was), and a stage (written)."""
+    path = conflicting_sheet(db, tmp_path)
+    before = db.bytes()
+    with pytest.raises(ImportRowError) as caught:
+        db.imp(path)
+    assert caught.value.problems[0][0] == "row 2, column stage"
+    assert db.bytes() == before
+    db.stage("LC-BACHA", "building", date(2024, 6, 1))
+    assert db.tracker().unit("LC-BACHA", date(2024, 6, 1)).stage == "building"
+
+
 def test_an_import_checked_by_a_child_writes_what_a_check_here_writes(
     tmp_path: Path, children: list[int], monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -153,15 +166,7 @@ def test_a_child_that_dies_is_replaced_by_the_check_run_here(
 
     monkeypatch.setattr(Forked, "__init__", die_there)
     monkeypatch.setattr(Forked, "result", counting)
-    db = Db(tmp_path / "db.json")
-    path = conflicting_sheet(db, tmp_path)
-    before = db.bytes()
-    with pytest.raises(ImportRowError) as caught:
-        db.imp(path)
-    assert caught.value.problems[0][0] == "row 2, column stage"
-    assert db.bytes() == before
-    db.stage("LC-BACHA", "building", date(2024, 6, 1))
-    assert db.tracker().unit("LC-BACHA", date(2024, 6, 1)).stage == "building"
+    refused_then_written(Db(tmp_path / "db.json"), tmp_path)
     assert len(fallbacks) == 4  # the sheet, the stage, the refused import, the last stage
 
 
@@ -323,15 +328,7 @@ def test_a_write_whose_child_cannot_start_is_checked_here(
 
     monkeypatch.setattr(forked.os, "fork", no_fork)
     files = len(os.listdir("/proc/self/fd"))
-    db = Db(tmp_path / "db.json")
-    path = conflicting_sheet(db, tmp_path)
-    before = db.bytes()
-    with pytest.raises(ImportRowError) as caught:
-        db.imp(path)
-    assert caught.value.problems[0][0] == "row 2, column stage"
-    assert db.bytes() == before
-    db.stage("LC-BACHA", "building", date(2024, 6, 1))
-    assert db.tracker().unit("LC-BACHA", date(2024, 6, 1)).stage == "building"
+    refused_then_written(Db(tmp_path / "db.json"), tmp_path)
     assert children == []  # none started
     assert len(os.listdir("/proc/self/fd")) == files  # the pipes of the failed forks closed
 
