@@ -34,7 +34,7 @@ class Totals:
         }
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)  # not frozen: a frozen instance is five times dearer to make (one a unit)
 class TreeRow:
     """One unit in the hierarchy, with counts rolled up over it and everything below it."""
 
