@@ -256,10 +256,25 @@ def test_a_name_with_a_control_character_is_refused_by_the_cli_and_by_an_import(
     message = "a unit name cannot contain control characters"
     with pytest.raises(IsotrackError, match=message):
         db.tracker().add_unit("A", name=name, kind="agency", parent=None, on=TODAY, dry_run=False)
-    path = sheet(tmp_path / "c.csv", [["A", name, "agency"]], ["code", "name", "kind"])
+    # Inside a name, and at its end (where white space is trimmed, but not these).
+    path = sheet(tmp_path / "c.csv", [["A", name, "agency"], ["B", "Đơn vị B" + control,
+                                                              "agency"]],
+                 ["code", "name", "kind"])  # fmt: skip
     with pytest.raises(ImportRowError) as raised:
         db.imp(path)
     assert f"row 2, column name: {message}" in str(raised.value)
+    assert f"row 3, column name: {message}" in str(raised.value)
+
+
+def test_tabs_and_line_breaks_in_a_name_become_spaces(db: Db, tmp_path: Path) -> None:
+    """A cell with Alt+Enter, or a manual line break pasted from Word (U+000B), is one name."""
+    db.tracker().add_unit(
+        "A", name="Đơn vị\x0bA\tmột", kind="agency", parent=None, on=TODAY, dry_run=False
+    )
+    path = sheet(tmp_path / "n.csv", [["B", "Đơn vị\r\nB\x0c", "agency"]],
+                 ["code", "name", "kind"])  # fmt: skip
+    db.imp(path)
+    assert [u["name"] for u in db.units()] == ["Đơn vị A một", "Đơn vị B"]
 
 
 def test_an_import_is_undone_whole(org: Db, tmp_path: Path) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 import unicodedata
 
 import pytest
@@ -10,6 +11,7 @@ from hypothesis import strategies as st
 
 from isotrack.errors import IsotrackError
 from isotrack.text import (
+    SPACES,
     InvalidCodeError,
     escaped,
     fold,
@@ -280,8 +282,13 @@ def test_normalise_codes_is_normalise_code_of_each(raw: list[str]) -> None:
 
 @given(st.text(alphabet=st.characters(max_codepoint=0x2FF), max_size=8))
 def test_a_control_character_is_any_of_unicodes_cc_but_line_breaks_and_tabs(text: str) -> None:
-    expected = any(unicodedata.category(ch) == "Cc" and ch not in "\t\n\r" for ch in text)
+    expected = any(unicodedata.category(ch) == "Cc" and ch not in "\t\n\x0b\x0c\r" for ch in text)
     assert has_control(text) == expected
+
+
+def test_cells_are_stripped_of_white_space_but_not_of_control_characters() -> None:
+    everything = map(chr, range(sys.maxunicode + 1))
+    assert set(SPACES) == {ch for ch in everything if ch.isspace() and not has_control(ch)}
 
 
 # Texts as name cells hold them: Vietnamese in NFC or NFD, odd spaces, control characters.

@@ -45,6 +45,7 @@ from isotrack.sheets import (
     read_sheet,
 )
 from isotrack.text import (
+    SPACES,
     InvalidCodeError,
     has_control,
     nfc,
@@ -1145,7 +1146,7 @@ def _text(value: Value) -> str:
         return value.date().isoformat()
     if isinstance(value, date):
         return value.isoformat()
-    return str(value).strip()
+    return str(value).strip(SPACES)
 
 
 # The columns of text that _name and _free_text read: their longest value.

@@ -34,7 +34,7 @@ import orjson
 
 from isotrack.errors import IsotrackError, UsageError
 from isotrack.render.report import safe_cell
-from isotrack.text import fold, quoted
+from isotrack.text import SPACES, fold, quoted
 
 if TYPE_CHECKING:
     from isotrack.timeline import UnitState
@@ -384,7 +384,7 @@ def _reason(error: Exception) -> str:
 def _clean(value: Value) -> Value:
     """A cell as read: text stripped, in NFC, with an export's apostrophe taken off."""
     if isinstance(value, str):
-        text = value.strip()
+        text = value.strip(SPACES)
         if not text.isascii():
             text = unicodedata.normalize("NFC", text)
         if text[:1] == "'":
@@ -475,7 +475,7 @@ def _clean_cells(
         return [same.setdefault(v, v) if type(v) is str else v for v in read]
     # Text only: the same steps, a column at a time (a step per cell would be most of the
     # time taken to read a large sheet).
-    texts = list(map(str.strip, cast("Sequence[str]", cells)))
+    texts = list(map(str.strip, cast("Sequence[str]", cells), itertools.repeat(SPACES)))
     joined = "\x00".join(texts)  # no cell holds NUL (decode refuses it)
     # NUL combines with nothing, so the column is in NFC exactly when each cell is.
     if not joined.isascii() and not unicodedata.is_normalized("NFC", joined):
@@ -537,7 +537,7 @@ def _flatten(item: dict[str, Any]) -> dict[str, Any]:
 
 def _json_value(raw: Any) -> Value:
     if isinstance(raw, str):
-        text = raw.strip()
+        text = raw.strip(SPACES)
         return unicodedata.normalize("NFC", text) if not text.isascii() else text
     if isinstance(raw, bool | int | float):
         return raw

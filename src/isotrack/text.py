@@ -73,10 +73,17 @@ def nfc(s: str) -> str:
     return " ".join(unicodedata.normalize("NFC", s).split())
 
 
-# Unicode's control characters (category Cc: C0, DEL and C1) but tab, line feed and carriage
-# return, which a pasted or multi-line cell holds and ``nfc`` makes spaces. Never stored in a
-# name or a text: a C1 character in a sheet is usually text decoded in the wrong encoding.
-_CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+# Unicode's control characters (category Cc: C0, DEL and C1) but tab, line feed, vertical tab
+# (a manual line break pasted from Word), form feed and carriage return, which a pasted or
+# multi-line cell holds and ``nfc`` makes spaces. Never stored in a name or a text: a C1
+# character in a sheet is usually text decoded in the wrong encoding.
+_CONTROL_RE = re.compile(r"[\x00-\x08\x0e-\x1f\x7f-\x9f]")
+# The white space a cell is stripped of (``cell.strip(SPACES)``): Python's (str.isspace) but
+# the control characters above, which are refused rather than trimmed away unseen.
+SPACES = (
+    "\t\n\x0b\x0c\r \xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008"
+    "\u2009\u200a\u2028\u2029\u202f\u205f\u3000"
+)
 
 
 def one_line(s: str) -> str:
@@ -89,7 +96,7 @@ _ANY_CONTROL_RE = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 
 def has_control(s: str) -> bool:
-    """Whether ``s`` holds a control character other than tab, line feed or carriage return:
+    """Whether ``s`` holds a control character other than tab or a line break (see above):
     the one rule for names and texts, typed on the command line or read from a file. Ask it
     of the text as given, before ``nfc``, which would make some of them (U+001C to U+001F,
     U+0085) spaces."""
