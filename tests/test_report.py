@@ -11,11 +11,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import given
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from openpyxl import load_workbook
 
 from conftest import Run
+from histories import DAYS, OPS, Db, Op, apply, base
 from orgs import add_units, target_add
 
 
@@ -279,3 +280,41 @@ def test_a_unit_recorded_as_its_own_parent_still_makes_a_tree() -> None:
     assert registry.units["A"].parent == "A"
     rows = tree(registry, "A")
     assert [(r.code, r.depth, r.units) for r in rows] == [("A", 0, 2), ("B", 1, 1)]
+
+
+# The period view reads the registry at both ends of the period from one pass over the history
+
+
+PERIOD_CASE = [  # a unit founded before the period, whose stage, edition and counts move in it
+    Op("add", 1, 0, DAYS[0], "Đơn vị 1", "planned", 0),
+    Op("stage", 1, 0, DAYS[1], "", "planned", 0),
+    Op("stage", 1, 0, DAYS[7], "", "applying", 0),
+    Op("edition", 1, 0, DAYS[8], "", "planned", 0),
+    Op("procedures", 1, 0, DAYS[8], "", "planned", 7),
+]
+
+
+@settings(max_examples=15)
+@given(st.lists(OPS, max_size=20), st.sampled_from(DAYS[:6]), st.sampled_from(DAYS[6:]))
+@example(PERIOD_CASE, DAYS[3], DAYS[9])
+def test_the_period_view_of_one_pass_is_that_of_two_folds(
+    tmp_path_factory: pytest.TempPathFactory, ops: list[Op], start: Any, end: Any
+) -> None:
+    from isotrack import report
+    from isotrack.timeline import fold
+
+    db = Db(tmp_path_factory.mktemp("period") / "db.json")
+    base(db)
+    apply(db, ops, "U", "R")
+    events = db.tracker().events()
+
+    def two_folds(events: Any, dates: list[str]) -> Any:  # each registry its own
+        return ((day, fold(events, day)) for day in dates)
+
+    for root in (None, "R"):
+        one_pass = report.period_view(events, start, end, root)
+        if ops == PERIOD_CASE and root is None:  # (the example: something to compare)
+            assert one_pass.reached["applying"] == ["U1"]
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(report, "fold_series", two_folds)
+            assert report.period_view(events, start, end, root) == one_pass

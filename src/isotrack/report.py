@@ -13,7 +13,7 @@ from typing import Any
 from isotrack import events as ev
 from isotrack.coverage import Coverage, Target, evaluate_with_registry
 from isotrack.events import PROCEDURE_CATEGORIES, STAGE_ORDER, Changeset, Event
-from isotrack.timeline import Registry, UnitState, fold
+from isotrack.timeline import Registry, UnitState, fold_series
 
 QMS_STAGES = ("applying", "announced")  # "with a QMS" in rolled-up counts
 
@@ -197,35 +197,38 @@ def period_view(events: list[Event], start: date, end: date, scope_root: str | N
     """Units that reached each stage, edition transitions, procedures added, units founded and
     ended between the end of ``start`` and the end of ``end``."""
     first, last = start.isoformat(), end.isoformat()
-    before, after = fold(events, first), fold(events, last)
-    scope_after = after.subtree(scope_root) if scope_root else None
-    scope_before = before.subtree(scope_root) if scope_root else None
 
     def inside(code: str, scope: set[str] | None) -> bool:
         return scope is None or code in scope
 
+    # One pass over the history: what the period compares is taken from the registry at its
+    # start before the fold goes on to its end (the two share their units).
+    series = fold_series(events, [first, last])
+    _, before = next(series)
+    scope_before = before.subtree(scope_root) if scope_root else None
+    was = {code: (u.stage, u.edition) for code, u in before.units.items()}
+    units_before = [u for u in before.live() if inside(u.code, scope_before)]
+    had = {c: sum(u.procedures[c] for u in units_before) for c in PROCEDURE_CATEGORIES}
+    del before, units_before
+    _, after = next(series)
+    scope_after = after.subtree(scope_root) if scope_root else None
     reached: dict[str, list[str]] = {s: [] for s in ev.STAGES if s != "none"}
     editions: list[tuple[str, str | None, str]] = []
     for code, unit in sorted(after.units.items()):
         if not (inside(code, scope_after) or inside(code, scope_before)):
             continue
-        old = before.units.get(code)
-        old_stage = old.stage if old else "none"
+        old_stage, old_edition = was.get(code, ("none", None))
         for on, stage in _stage_steps(unit):
             if first < on <= last and stage != old_stage:
                 reached[stage].append(code)
         if (
             unit.edition
-            and (old is None or old.edition != unit.edition)
+            and (code not in was or old_edition != unit.edition)
             and (unit.edition_since or "") > first
         ):
-            editions.append((code, old.edition if old else None, unit.edition))
+            editions.append((code, old_edition, unit.edition))
     units_after = [u for u in after.live() if inside(u.code, scope_after)]
-    units_before = [u for u in before.live() if inside(u.code, scope_before)]
-    added = {
-        c: sum(u.procedures[c] for u in units_after) - sum(u.procedures[c] for u in units_before)
-        for c in PROCEDURE_CATEGORIES
-    }
+    added = {c: sum(u.procedures[c] for u in units_after) - had[c] for c in PROCEDURE_CATEGORIES}
     added["total"] = sum(added.values())
     founded = sorted(
         code
