@@ -60,8 +60,6 @@ from isotrack.timeline import (
     Registry,
     UnitState,
     edition_rank,
-    fold,
-    fold_onwards,
     stage_change_problem,
 )
 from isotrack.tracker import (
@@ -73,6 +71,7 @@ from isotrack.tracker import (
     Tracker,
     WriteRequest,
     WriteResult,
+    added_anomalies,
 )
 
 # Stage names a sheet may use: the codes, and the Vietnamese labels with their short forms.
@@ -949,13 +948,8 @@ def _import_sheet(
 
         def run() -> list[Problem]:
             """What the history folded with the new events finds wrong, row by row."""
-            before = {a.key for a in req.full.anomalies}
-            after = fold_onwards(req.full, new)  # uses req.full up: its last use
-            if after is None:
-                after = fold([*req.events, *new])
-            added = [a for a in after.anomalies if a.key not in before and a.severity == "error"]
             start = len(work.problems)
-            work.anomaly_problems(added, req.events)
+            work.anomaly_problems(added_anomalies(req.full, req.events, new), req.events)
             return work.problems[start:]
 
         def refuse(problems: list[Problem]) -> None:
@@ -1072,18 +1066,13 @@ def _merge_plan(
 
     def run() -> list[tuple[int, str]]:
         """What the history folded with the new events finds wrong, line by line."""
-        after = fold([*events, *new])
-        before = {a.key for a in full.anomalies}
         first_line: dict[str, int] = {}
         for event in new:
             first_line.setdefault(event.unit, origin[event.id])
-        found = []
-        for anomaly in after.anomalies:
-            if anomaly.key in before or anomaly.severity != "error":
-                continue
-            line = origin.get(anomaly.event or "") or first_line.get(anomaly.unit) or 0
-            found.append((line, anomaly.message))
-        return found
+        return [
+            (origin.get(a.event or "") or first_line.get(a.unit) or 0, a.message)
+            for a in added_anomalies(full, events, new)
+        ]
 
     def refuse(found: list[tuple[int, str]]) -> None:
         # (Each problem may have come back from a child process as a list: indexed only.)

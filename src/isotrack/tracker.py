@@ -32,6 +32,7 @@ from isotrack.forked import Forked, can_fork
 from isotrack.storage import Snapshot, Store, corrupt
 from isotrack.text import has_control, matches, near_duplicates, nfc, normalise_code, quoted
 from isotrack.timeline import (
+    Anomaly,
     Registry,
     UnitState,
     edition_rank,
@@ -859,12 +860,7 @@ class Tracker:
         full, events = req.full, req.events
 
         def run() -> list[str]:
-            before = {a.key for a in full.anomalies}
-            folded = fold_onwards(full, new)  # uses ``full`` up: the check's last use of it
-            after = folded if folded is not None else fold([*events, *new])
-            return [
-                a.message for a in after.anomalies if a.key not in before and a.severity == "error"
-            ]
+            return [a.message for a in added_anomalies(full, events, new)]
 
         def refuse(added: list[str]) -> None:
             if added:
@@ -991,6 +987,16 @@ class Tracker:
                 path = [*reversed(registry.ancestors(unit.code)), unit.code]
                 position[unit.code] = (after, *map(rank, path))
         return position
+
+
+def added_anomalies(full: Registry, events: list[Event], new: list[Event]) -> list[Anomaly]:
+    """The errors the history ``events`` (folded as ``full``) would have with ``new`` added
+    that it has not now: what refuses a write. ``full`` is used up (see ``fold_onwards``)."""
+    before = {a.key for a in full.anomalies}
+    after = fold_onwards(full, new)
+    if after is None:
+        after = fold([*events, *new])
+    return [a for a in after.anomalies if a.key not in before and a.severity == "error"]
 
 
 def _verdict(check: Check, child: Forked) -> Callable[[], None]:
