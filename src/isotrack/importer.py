@@ -29,7 +29,7 @@ from typing import Any, cast
 from isotrack import events as ev
 from isotrack.catalog import Catalog
 from isotrack.dates import MAX_YEAR, MIN_YEAR, parse_date
-from isotrack.errors import DateError, ImportRowError
+from isotrack.errors import DateError, ImportRowError, IsotrackError
 from isotrack.eventfile import EventFile, parse_event_file
 from isotrack.events import Event
 from isotrack.sheets import (
@@ -47,8 +47,6 @@ from isotrack.sheets import (
 from isotrack.text import (
     SPACES,
     InvalidCodeError,
-    has_control,
-    nfc,
     normalise_code,
     normalise_codes,
     plain_texts,
@@ -72,6 +70,8 @@ from isotrack.tracker import (
     WriteRequest,
     WriteResult,
     added_anomalies,
+    clean_name,
+    clean_text,
 )
 
 # Stage names a sheet may use: the codes, and the Vietnamese labels with their short forms.
@@ -1143,23 +1143,17 @@ _TEXT_LIMITS = {"name": MAX_NAME, "model": MAX_TEXT, "scope": MAX_TEXT, "decisio
 
 
 def _name(value: Value) -> str:
-    text = _text(value)
-    if has_control(text):
-        raise _Bad("a unit name cannot contain control characters")
-    name = nfc(text)
-    if len(name) > MAX_NAME:
-        raise _Bad(f"a unit name can have at most {MAX_NAME} characters (got {len(name)})")
-    return name
+    try:
+        return clean_name(_text(value))
+    except IsotrackError as error:
+        raise _Bad(str(error)) from None
 
 
 def _free_text(value: Value) -> str:
-    raw = _text(value)
-    if has_control(raw):
-        raise _Bad("control characters are not allowed")
-    text = nfc(raw)
-    if len(text) > MAX_TEXT:
-        raise _Bad(f"at most {MAX_TEXT} characters (got {len(text)})")
-    return text
+    try:
+        return clean_text(_text(value), "the text") or ""
+    except IsotrackError as error:
+        raise _Bad(str(error)) from None
 
 
 def _parent(value: Value) -> str:

@@ -409,7 +409,7 @@ class Tracker:
     def add_unit(
         self, code: str, *, name: str, kind: str, parent: str | None, on: date, dry_run: bool
     ) -> WriteResult:
-        code, name, kind_code = _code(code), _name(name), self.catalog.kind(kind).code
+        code, name, kind_code = _code(code), clean_name(name), self.catalog.kind(kind).code
         parent_code = _code(parent) if parent else None
 
         def build(req: WriteRequest) -> None:
@@ -425,7 +425,7 @@ class Tracker:
         return self.write(build, dry_run, create=True)
 
     def rename_unit(self, code: str, *, name: str, on: date, dry_run: bool) -> WriteResult:
-        code, name = _code(code), _name(name)
+        code, name = _code(code), clean_name(name)
 
         def build(req: WriteRequest) -> None:
             unit = self._live(req, code, on)
@@ -468,7 +468,7 @@ class Tracker:
         target = _code(into)
         if target in merged:
             raise InvalidTransitionError(f"cannot merge {target} into itself")
-        basis_text = _text(basis, "--basis")
+        basis_text = clean_text(basis, "--basis")
 
         def build(req: WriteRequest) -> None:
             units = [self._live(req, code, on, ending=True) for code in merged]
@@ -507,7 +507,7 @@ class Tracker:
             raise InvalidTransitionError(f"cannot split {source} into itself")
         if len(targets) < 2:
             raise UsageError("a split needs at least two successors (--into A --into B)")
-        basis_text = _text(basis, "--basis")
+        basis_text = clean_text(basis, "--basis")
 
         def build(req: WriteRequest) -> None:
             unit = self._live(req, source, on, ending=True)
@@ -544,7 +544,7 @@ class Tracker:
         heir = _code(successor) if successor else None
         if heir == source:
             raise InvalidTransitionError(f"{source} cannot be its own successor")
-        basis_text = _text(basis, "--basis")
+        basis_text = clean_text(basis, "--basis")
 
         def build(req: WriteRequest) -> None:
             self._live(req, source, on, ending=True)
@@ -579,13 +579,13 @@ class Tracker:
         dry_run: bool,
     ) -> WriteResult:
         code, stage = _code(code), _stage(stage)
-        who = _text(consultant, "--consultant")
+        who = clean_text(consultant, "--consultant")
         if who and no_consultant:
             raise UsageError("give either --consultant NAME or --no-consultant, not both")
         texts = {
-            "model": _text(model, "--model"),
-            "decision": _text(decision, "--decision"),
-            "scope": _text(scope, "--scope"),
+            "model": clean_text(model, "--model"),
+            "decision": clean_text(decision, "--decision"),
+            "scope": clean_text(scope, "--scope"),
         }
         edition_code = self.catalog.edition(edition).code if edition else None
 
@@ -695,7 +695,7 @@ class Tracker:
             with_stage=_reach(with_stage) if with_stage else None,
             successors=_policy(successors),
             freeze_on=freeze_on.isoformat() if freeze_on else None,
-            source=_text(source, "--source"),
+            source=clean_text(source, "--source"),
         )
         if freeze_on is not None and target.successors != "freeze":
             raise UsageError("--freeze-on goes with --successors freeze")
@@ -908,9 +908,8 @@ class Tracker:
                 "and --kind, or add it first with 'unit add'"
             )
         kind_code = self.catalog.kind(kind).code
-        req.drafts.append(
-            Draft(code, ev.FOUNDED, on, {"name": _name(name), "kind": kind_code, "parent": parent})
-        )
+        data = {"name": clean_name(name), "kind": kind_code, "parent": parent}
+        req.drafts.append(Draft(code, ev.FOUNDED, on, data))
 
     def _hand_over(
         self, req: WriteRequest, ending: list[str], successors: list[str], on: date, *, adopt: bool
@@ -1074,7 +1073,9 @@ def _code(code: str) -> str:
     return normalise_code(code)
 
 
-def _name(name: str) -> str:
+def clean_name(name: str) -> str:
+    """A unit's name as typed or read from a file, in NFC with its white space made single
+    spaces; ``IsotrackError`` says why one cannot be stored."""
     if has_control(name):
         raise IsotrackError("a unit name cannot contain control characters")
     cleaned = nfc(name)
@@ -1133,8 +1134,9 @@ def _policy(policy: str) -> str:
     return value
 
 
-def _text(text: str | None, option: str) -> str | None:
-    """Free text from the user: NFC, blank means none, no control characters, a sane length."""
+def clean_text(text: str | None, option: str) -> str | None:
+    """Free text from the user or a file (``option`` names where it comes from): NFC, blank
+    means none, no control characters, a sane length."""
     if text is None:
         return None
     if has_control(text):
