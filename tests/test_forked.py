@@ -118,12 +118,39 @@ def test_an_event_file_checked_by_a_child_is_refused_as_here(
     export_events(office.tracker(), exported, as_of=None, under=None)
     hq = Db(tmp_path / "hq.json")
     hq.add("A", "Đơn vị A (HQ)", "agency")  # the same code founded again, by another event
-    before = hq.bytes()
+    before, started = hq.bytes(), len(children)
     with pytest.raises(ImportRowError) as caught:
         hq.imp(exported)
-    assert children
+    assert len(children) == started + 1  # the import's own check
     assert "A: founded again on 2010-01-01 (code already used)" in str(caught.value)
     assert hq.bytes() == before
+
+
+def test_a_refused_write_says_why_even_when_the_disk_is_full(
+    tmp_path: Path, children: list[int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The file is written while the child checks: a disk that fills up then must not hide
+    the rows that refuse the import (a write that passes reports the disk)."""
+    import errno
+
+    from isotrack import storage
+    from isotrack.errors import DatabaseError
+
+    db = Db(tmp_path / "db.json")
+    path = conflicting_sheet(db, tmp_path)
+    before, files = db.bytes(), sorted(os.listdir(tmp_path))
+
+    def full(fd: int) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(storage.os, "fsync", full)
+    with pytest.raises(ImportRowError) as caught:
+        db.imp(path)
+    assert caught.value.problems[0][0] == "row 2, column stage"
+    with pytest.raises(DatabaseError, match="No space left on device"):
+        db.stage("LC-BACHA", "building", date(2024, 6, 1))
+    assert db.bytes() == before
+    assert sorted(os.listdir(tmp_path)) == files  # no temporary file left
 
 
 def test_a_write_checked_by_a_child_is_refused_as_here(tmp_path: Path, children: list[int]) -> None:

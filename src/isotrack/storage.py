@@ -564,10 +564,15 @@ class Store:
                 prefix=self._temp_prefix, suffix=self._TEMP_SUFFIX, dir=target.parent
             )
             try:
-                with os.fdopen(fd, "wb") as tmp:
-                    tmp.write(data)
-                    tmp.flush()
-                    os.fsync(tmp.fileno())
+                try:
+                    with os.fdopen(fd, "wb") as tmp:
+                        tmp.write(data)
+                        tmp.flush()
+                        os.fsync(tmp.fileno())
+                except OSError:
+                    if before_commit is not None:  # a write that is refused says why first,
+                        before_commit()  # not that the disk is full
+                    raise
                 if before_commit is not None:
                     before_commit()
                 self._back_up(target)
