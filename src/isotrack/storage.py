@@ -84,18 +84,6 @@ def default_db_path() -> Path:
 # Migrations
 
 
-def _backup_name(ns: int) -> str:
-    """A backup's name for a time in nanoseconds since the epoch."""
-    seconds, part = divmod(ns, 10**9)
-    return f"{time.strftime(_BACKUP_TIME, time.gmtime(seconds))}-{part:09d}{BACKUP_SUFFIX}"
-
-
-def _backup_ns(name: str) -> int:
-    """The time a backup's name gives, in nanoseconds (``ValueError`` for another name)."""
-    taken = datetime.strptime(name[:15], _BACKUP_TIME).replace(tzinfo=UTC)
-    return int(taken.timestamp()) * 10**9 + int(name[16:25])
-
-
 def _migrate_0_to_1(doc: Document) -> Document:
     """A plain TinyDB file (no ``_meta``): add the schema record and the missing tables."""
     new: Document = {META_TABLE: {"1": {"schema": 1}}}
@@ -343,6 +331,18 @@ class Transaction:
 
 # --------------------------------------------------------------------------------------------
 # Store
+
+
+def _backup_name(ns: int) -> str:
+    """A backup's name for a time in nanoseconds since the epoch."""
+    seconds, part = divmod(ns, 10**9)
+    return f"{time.strftime(_BACKUP_TIME, time.gmtime(seconds))}-{part:09d}{BACKUP_SUFFIX}"
+
+
+def _backup_ns(name: str) -> int:
+    """The time a backup's name gives, in nanoseconds (``ValueError`` for another name)."""
+    taken = datetime.strptime(name[:15], _BACKUP_TIME).replace(tzinfo=UTC)
+    return int(taken.timestamp()) * 10**9 + int(name[16:25])
 
 
 class Store:

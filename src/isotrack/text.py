@@ -86,13 +86,13 @@ SPACES = (
 )
 
 
+_ANY_CONTROL_RE = re.compile(r"[\x00-\x1f\x7f-\x9f]")  # every one, tab and line breaks too
+
+
 def one_line(s: str) -> str:
     """``s`` with every control character (tab and line breaks included) shown as its escape:
     for a record of one line, such as the command a changeset was made by."""
     return _ANY_CONTROL_RE.sub(lambda found: repr(found.group())[1:-1], s)
-
-
-_ANY_CONTROL_RE = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 
 def has_control(s: str) -> bool:
