@@ -1,5 +1,5 @@
-"""A large write's check, run in a child process while the file is written: the same verdicts
-as a check run in-process, and the database replaced only once the child has passed the write."""
+"""A large write's file, written by a child process while the write is checked here: the same
+outcomes as a write done in-process, and the database replaced only once both are done."""
 
 from __future__ import annotations
 
@@ -31,13 +31,13 @@ SHEET = FIXTURES / "excel-csv-utf8-semicolon.csv"
 
 @pytest.fixture
 def children(monkeypatch: pytest.MonkeyPatch) -> list[int]:
-    """Every write's check forked, however small the write: the pids of the children.
+    """Every write's file written by a child, however small the write: the children's pids.
 
     Threads aside: libraries other tests import start native threads that live on in this
     process (OpenBLAS, under matplotlib), so ``can_fork`` says no here; the children these
     tests start never use them. ``test_can_fork_says_no_beside_a_thread`` tests that part."""
     monkeypatch.setattr(tracker, "PARALLEL_CHECK_FROM", 0)
-    monkeypatch.setattr(tracker, "can_fork", lambda: True)
+    monkeypatch.setattr(forked, "can_fork", lambda: True)
     started: list[int] = []
     real = Forked.__init__
 
@@ -72,7 +72,7 @@ def refused_then_written(db: Db, tmp_path: Path) -> None:
     assert db.tracker().unit("LC-BACHA", date(2024, 6, 1)).stage == "building"
 
 
-def test_an_import_checked_by_a_child_writes_what_a_check_here_writes(
+def test_an_import_written_by_a_child_writes_what_one_written_here_writes(
     tmp_path: Path, children: list[int], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     there = Db(tmp_path / "there.json")
@@ -86,7 +86,7 @@ def test_an_import_checked_by_a_child_writes_what_a_check_here_writes(
     assert there.units()  # (something was imported)
 
 
-def test_a_problem_the_child_finds_refuses_the_write_and_leaves_the_file(
+def test_a_problem_found_while_the_child_writes_refuses_the_write_and_leaves_the_file(
     tmp_path: Path, children: list[int], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(tracker, "PARALLEL_CHECK_FROM", 10**9)
@@ -98,16 +98,16 @@ def test_a_problem_the_child_finds_refuses_the_write_and_leaves_the_file(
     path = conflicting_sheet(there, tmp_path)
     before, files = there.bytes(), sorted(os.listdir(there.path.parent))
     started = len(children)
-    with pytest.raises(ImportRowError) as by_child:
+    with pytest.raises(ImportRowError) as beside_child:
         there.imp(path)
     assert len(children) == started + 1
-    assert by_child.value.problems == in_process.value.problems
-    assert by_child.value.problems[0][0] == "row 2, column stage"
+    assert beside_child.value.problems == in_process.value.problems
+    assert beside_child.value.problems[0][0] == "row 2, column stage"
     assert there.bytes() == before
     assert sorted(os.listdir(there.path.parent)) == files  # no file left beside it
 
 
-def test_an_event_file_checked_by_a_child_is_refused_as_here(
+def test_an_event_file_written_by_a_child_is_refused_as_here(
     tmp_path: Path, children: list[int]
 ) -> None:
     office = Db(tmp_path / "office.json")
@@ -129,8 +129,8 @@ def test_an_event_file_checked_by_a_child_is_refused_as_here(
 def test_a_refused_write_says_why_even_when_the_disk_is_full(
     tmp_path: Path, children: list[int], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The file is written while the child checks: a disk that fills up then must not hide
-    the rows that refuse the import (a write that passes reports the disk)."""
+    """The file is written while the import is checked: a disk that fills up then must not
+    hide the rows that refuse the import (a write that passes reports the disk)."""
     import errno
 
     from isotrack import storage
@@ -153,7 +153,7 @@ def test_a_refused_write_says_why_even_when_the_disk_is_full(
     assert sorted(os.listdir(tmp_path)) == files  # no temporary file left
 
 
-def test_a_write_checked_by_a_child_is_refused_as_here(tmp_path: Path, children: list[int]) -> None:
+def test_a_write_written_by_a_child_is_refused_as_here(tmp_path: Path, children: list[int]) -> None:
     db = Db(tmp_path / "db.json")
     db.add("P", "Tỉnh P", "provincial-command")
     db.tracker().dissolve_unit("P", successor=None, basis=None, on=date(2020, 1, 1), dry_run=False)
@@ -166,10 +166,10 @@ def test_a_write_checked_by_a_child_is_refused_as_here(tmp_path: Path, children:
         "D: its parent P dissolved on 2020-01-01; move it under a live unit"
     )
     assert db.bytes() == before
-    assert len(children) == 3  # each write (a dry run checks here)
+    assert len(children) == 3  # each write (a dry run writes nothing)
 
 
-def test_a_child_that_dies_is_replaced_by_the_check_run_here(
+def test_a_child_that_dies_leaves_the_file_to_be_written_here(
     tmp_path: Path, children: list[int], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     here = os.getpid()
@@ -194,7 +194,35 @@ def test_a_child_that_dies_is_replaced_by_the_check_run_here(
     monkeypatch.setattr(Forked, "__init__", die_there)
     monkeypatch.setattr(Forked, "result", counting)
     refused_then_written(Db(tmp_path / "db.json"), tmp_path)
-    assert len(fallbacks) == 4  # the sheet, the stage, the refused import, the last stage
+    # The sheet, the stage and the last stage; the refused import was refused before it
+    # needed its file.
+    assert len(fallbacks) == 3
+
+
+def test_a_child_that_dies_half_way_through_the_file_leaves_it_to_be_written_here(
+    tmp_path: Path, children: list[int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from isotrack import storage
+
+    here = os.getpid()
+    real = storage._write_synced
+
+    def torn(path: str, data: bytes) -> None:
+        if os.getpid() != here:  # the child: half of the file, then gone
+            with open(path, "wb") as file:
+                file.write(data[: len(data) // 2])
+            os._exit(3)
+        real(path, data)
+
+    monkeypatch.setattr(storage, "_write_synced", torn)
+    db = Db(tmp_path / "db.json")
+    db.imp(SHEET, on=date(2024, 1, 1))
+    assert children  # (a child started, and died)
+    monkeypatch.setattr(tracker, "PARALLEL_CHECK_FROM", 10**9)
+    same = Db(tmp_path / "same.json")
+    same.imp(SHEET, on=date(2024, 1, 1))
+    assert db.units() == same.units()
+    assert orjson.loads(db.bytes())["changesets"]  # whole: the file reads as JSON
 
 
 # The child process itself
@@ -268,12 +296,12 @@ def test_a_child_whose_result_is_not_json_is_replaced_by_the_fallback() -> None:
 # Real processes: an import large enough to fork its check, killed part-way
 
 
-def test_a_large_import_killed_while_its_child_checks_loses_nothing(tmp_path: Path) -> None:
+def test_a_large_import_killed_while_its_child_writes_loses_nothing(tmp_path: Path) -> None:
     import signal
     import subprocess
     import sys
 
-    rows = tracker.PARALLEL_CHECK_FROM // 3 + 1  # three events a row: the check is forked
+    rows = tracker.PARALLEL_CHECK_FROM // 3 + 1  # three events a row: a child writes the file
     sheet = tmp_path / "big.csv"
     lines = ["code,name,kind,parent,stage,stage_date,tthc", "P,Tỉnh P,provincial-command,,,,"]
     lines += [f"D{i},Huyện {i},district-command,P,building,01/02/2020,{i % 9 + 1}"
@@ -345,7 +373,7 @@ def test_a_child_has_no_streams_and_stops_on_the_signals_that_end_a_command() ->
     assert signal.pthread_sigmask(signal.SIG_BLOCK, []) == mask  # this process's, as it was
 
 
-def test_a_write_whose_child_cannot_start_is_checked_here(
+def test_a_write_whose_child_cannot_start_is_written_here(
     tmp_path: Path, children: list[int], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     import errno
@@ -378,7 +406,7 @@ def test_can_fork_says_no_beside_a_thread() -> None:
 
 
 def test_a_child_ends_with_its_command(tmp_path: Path) -> None:
-    """A command killed outright takes its child with it (no check left running alone)."""
+    """A command killed outright takes its child with it (no file left being written)."""
     import signal
     import subprocess
 

@@ -1,9 +1,10 @@
 """A computation run in a forked child process while this one goes on.
 
 A large write has two long steps that need each other only at the end: checking the whole
-history with the new events (a fold), and serialising and writing the file. The check runs in a
-child, on the second core, while this process writes the file beside the database; the file is
-renamed into place only once the child's verdict is in (see ``Transaction.before_commit``).
+history with the new events (a fold), and serialising and writing the file. A child writes the
+file beside the database, on the second core, while this process checks; the file is renamed
+into place only once both are done (see ``storage._fill_and_check``). The check, the longer
+step, runs here: a child pays for every page of this process it touches, which are copied.
 
 Only where ``fork`` is safe and worth it: on Linux, with more than one core, and with no other
 thread running (a forked child gets one thread, and a lock another thread held stays locked).

@@ -45,6 +45,8 @@ if sys.platform != "win32":
 if TYPE_CHECKING:
     from tinydb import TinyDB
 
+    from isotrack.forked import Forked
+
 __all__ = [
     "MIGRATIONS",
     "SCHEMA_VERSION",
@@ -279,6 +281,13 @@ class _MemoryStorage:
         pass
 
 
+def _add_records(doc: Document, table: str, records: list[dict[str, Any]]) -> None:
+    """``records`` added to ``doc``'s ``table`` with the next document ids."""
+    rows = doc.setdefault(table, {})
+    start = max(map(int, rows), default=0) + 1
+    rows.update(zip(map(str, range(start, start + len(records))), records, strict=True))
+
+
 class Transaction:
     """Changes to the database made while holding its lock; written once when the block ends."""
 
@@ -290,6 +299,10 @@ class Transaction:
         # Called once the new file is written beside the database and synced, just before it
         # replaces the database: raising there leaves the database as it was.
         self.before_commit: Callable[[], None] | None = None
+        # A large write: the new file is written by a child process while ``before_commit``
+        # runs in this one (see ``Store._fill_and_check``).
+        self.write_aside = False
+        self._later: list[tuple[str, Callable[[], list[dict[str, Any]]]]] = []
 
     def _table(self, table: str) -> Any:
         if not self._open:
@@ -306,11 +319,15 @@ class Transaction:
         a third of a 300,000-event import; the table is the same ``{id: record}`` object.)
         """
         self._table(table)  # checks the name and that the transaction is open
-        if not records:
-            return
-        rows = cast(_MemoryStorage, self._db.storage).data.setdefault(table, {})
-        start = max(map(int, rows), default=0) + 1
-        rows.update(zip(map(str, range(start, start + len(records))), records, strict=True))
+        if records:
+            _add_records(cast(_MemoryStorage, self._db.storage).data, table, records)
+            self._changed = True
+
+    def insert_later(self, table: str, build: Callable[[], list[dict[str, Any]]]) -> None:
+        """Add the records ``build()`` makes when the file is written, by the process that
+        writes it: a child, for a write aside, so that this one never holds them."""
+        self._table(table)
+        self._later.append((table, build))
         self._changed = True
 
     def delete(self, table: str, field: str, value: Any) -> int:
@@ -331,6 +348,56 @@ class Transaction:
 
 # --------------------------------------------------------------------------------------------
 # Store
+
+
+def _write_synced(path: str, data: bytes) -> None:
+    with open(path, "wb") as file:
+        file.write(data)
+        file.flush()
+        os.fsync(file.fileno())
+
+
+def _fill_and_check(
+    fill: Callable[[str], None],
+    temp: str,
+    before_commit: Callable[[], None] | None,
+    *,
+    aside: bool,
+) -> None:
+    """``fill(temp)``, then ``before_commit()``; for a write ``aside``, the two at once: the
+    file written by a child process (see ``isotrack.forked``) while ``before_commit`` runs in
+    this one, and written here after all if the child fails or cannot start. Either way the
+    file is written and ``before_commit`` has passed when this returns, and a write refused by
+    ``before_commit`` says so even when the disk is full."""
+    child = _child_writing(fill, temp) if aside else None
+    if child is None:
+        try:
+            fill(temp)
+        except OSError:
+            if before_commit is not None:  # refused: say why first, not that the disk is full
+                before_commit()
+            raise
+        if before_commit is not None:
+            before_commit()
+        return
+    try:
+        if before_commit is not None:
+            before_commit()
+        child.result(lambda: fill(temp))
+    finally:
+        child.close()
+
+
+def _child_writing(fill: Callable[[str], None], temp: str) -> Forked | None:
+    """A child process running ``fill(temp)``, where one can run beside this process."""
+    from isotrack import forked
+
+    if not forked.can_fork():
+        return None
+    try:
+        return forked.Forked(lambda: fill(temp))
+    except OSError:  # no process or memory to spare: written here instead
+        return None
 
 
 def _backup_name(ns: int) -> str:
@@ -552,34 +619,45 @@ class Store:
                 with suppress(OSError):
                     os.unlink(directory / name)
 
-    def _write(self, doc: Document, before_commit: Callable[[], None] | None = None) -> None:
-        """Replace the file with ``doc``: temporary file, fsync, ``before_commit`` (which may
-        still refuse the write by raising), rename, fsync the directory."""
-        self._write_bytes(orjson.dumps(doc), before_commit)
+    def _write(self, doc: Document, tx: Transaction | None = None) -> None:
+        """Replace the file with ``doc`` and the transaction's records built late (see
+        ``_replace``)."""
+        later = tx._later if tx is not None else []
 
-    def _write_bytes(self, data: bytes, before_commit: Callable[[], None] | None = None) -> None:
+        def fill(temp: str) -> None:
+            for table, build in later:
+                _add_records(doc, table, build())
+            _write_synced(temp, orjson.dumps(doc))
+
+        before_commit = tx.before_commit if tx is not None else None
+        self._replace(fill, before_commit, aside=tx is not None and tx.write_aside)
+
+    def _write_bytes(self, data: bytes) -> None:
+        self._replace(lambda temp: _write_synced(temp, data))
+
+    def _replace(
+        self,
+        fill: Callable[[str], None],
+        before_commit: Callable[[], None] | None = None,
+        *,
+        aside: bool = False,
+    ) -> None:
+        """Replace the file: a temporary file beside it written and synced by ``fill``, then
+        ``before_commit`` (which may still refuse the write by raising), the rename, the
+        directory synced."""
         target = self._target
         try:
-            fd, tmp_name = tempfile.mkstemp(
+            fd, temp = tempfile.mkstemp(
                 prefix=self._temp_prefix, suffix=self._TEMP_SUFFIX, dir=target.parent
             )
+            os.close(fd)  # (``fill`` opens it by name: a child may be the one to write it)
             try:
-                try:
-                    with os.fdopen(fd, "wb") as tmp:
-                        tmp.write(data)
-                        tmp.flush()
-                        os.fsync(tmp.fileno())
-                except OSError:
-                    if before_commit is not None:  # a write that is refused says why first,
-                        before_commit()  # not that the disk is full
-                    raise
-                if before_commit is not None:
-                    before_commit()
+                _fill_and_check(fill, temp, before_commit, aside=aside)
                 self._back_up(target)
-                os.replace(tmp_name, target)
+                os.replace(temp, target)
             except BaseException:
                 with suppress(OSError):
-                    os.unlink(tmp_name)
+                    os.unlink(temp)
                 raise
             if sys.platform != "win32":
                 dir_fd = os.open(target.parent, os.O_RDONLY | os.O_DIRECTORY)
@@ -638,7 +716,7 @@ class Store:
             finally:
                 tx._open = False
             if tx.changed or must_write:
-                self._write(storage.data, tx.before_commit)
+                self._write(storage.data, tx)
 
     def initialise(self) -> bool:
         """Create an empty database (schema record only) if there is none; True if created."""

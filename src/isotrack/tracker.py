@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from functools import partial
 from typing import Any, TypeVar
 
 from isotrack import events as ev
@@ -28,7 +28,6 @@ from isotrack.errors import (
     UsageError,
 )
 from isotrack.events import Changeset, Draft, Event
-from isotrack.forked import Forked, can_fork
 from isotrack.storage import Snapshot, Store, corrupt
 from isotrack.text import has_control, matches, near_duplicates, nfc, normalise_code, quoted
 from isotrack.timeline import (
@@ -806,52 +805,48 @@ class Tracker:
         create: bool = False,
     ) -> WriteResult:
         """Run one write: ``create`` lets it make the database file if there is none."""
-        child: Forked | None = None
-        try:
-            with self.store.transaction(create=create) as tx:
-                events = _parse_events(tx.snapshot.table("events"), self.store)
-                changesets = _parse(
-                    Changeset.from_record, tx.snapshot.table("changesets"), "changeset", self.store
-                )
-                request = WriteRequest(
-                    events=events, changesets=changesets, full=fold(events), new_id=self.new_id
-                )
-                try:
-                    build(request)
-                except NothingToChange as nothing:
-                    return WriteResult(None, [], dry_run, note=str(nothing))
-                changeset_id = request.changeset
-                new_events = request.kept + ev.stamp(
-                    request.drafts, changeset=changeset_id, recorded=self.now, ids=self.new_id
-                )
-                if request.check is not None and request.drafts:
-                    raise AssertionError("an import's own check does not see drafts")
-                check = request.check or self._anomaly_check(request, new_events, what)
-                request.check = None  # (the check may refer to the request: no cycle)
-                if not dry_run and len(new_events) >= PARALLEL_CHECK_FROM and can_fork():
-                    with suppress(OSError):  # no process to spare: checked here instead
-                        child = Forked(check.run)
-                if child is None:
-                    check.refuse(check.run())
-                else:  # checked beside serialising and writing; renamed into place if it passes
-                    tx.before_commit = _verdict(check, child)
-                del check  # with the request, what the check holds is freed once it is done
-                changeset = Changeset(
-                    id=changeset_id,
-                    recorded=self.now.isoformat(timespec="microseconds"),
-                    command=self.command,
-                    events=len(new_events),
-                    undoes=request.undoes,
-                    imports=tuple(request.imports),
-                )
-                kept = [c.to_record() for c in request.kept_changesets]
-                del request  # (the check holds what it needs)
-                if not dry_run:
-                    tx.insert("events", [e.to_record() for e in new_events])
-                    tx.insert("changesets", [changeset.to_record(), *kept])
-        finally:
-            if child is not None:
-                child.close()
+        with self.store.transaction(create=create) as tx:
+            events = _parse_events(tx.snapshot.table("events"), self.store)
+            changesets = _parse(
+                Changeset.from_record, tx.snapshot.table("changesets"), "changeset", self.store
+            )
+            request = WriteRequest(
+                events=events, changesets=changesets, full=fold(events), new_id=self.new_id
+            )
+            try:
+                build(request)
+            except NothingToChange as nothing:
+                return WriteResult(None, [], dry_run, note=str(nothing))
+            changeset_id = request.changeset
+            new_events = request.kept + ev.stamp(
+                request.drafts, changeset=changeset_id, recorded=self.now, ids=self.new_id
+            )
+            if request.check is not None and request.drafts:
+                raise AssertionError("an import's own check does not see drafts")
+            check = request.check or self._anomaly_check(request, new_events, what)
+            request.check = None  # (the check may refer to the request: no cycle)
+            if not dry_run and len(new_events) >= PARALLEL_CHECK_FROM:
+                # Checked here while a child process writes the file (renamed into place once
+                # the check has passed), each taking about a second at 100,000 rows.
+                tx.before_commit = partial(_judge, check)
+                tx.write_aside = True
+            else:
+                check.refuse(check.run())
+            del check  # (before_commit holds it while it is needed)
+            changeset = Changeset(
+                id=changeset_id,
+                recorded=self.now.isoformat(timespec="microseconds"),
+                command=self.command,
+                events=len(new_events),
+                undoes=request.undoes,
+                imports=tuple(request.imports),
+            )
+            kept = [c.to_record() for c in request.kept_changesets]
+            del request  # (the check holds what it needs)
+            if not dry_run:
+                # Built by the process that writes the file (see ``Transaction.insert_later``).
+                tx.insert_later("events", partial(_records, new_events))
+                tx.insert("changesets", [changeset.to_record(), *kept])
         self._snapshot, self._events, self._registries = None, None, {}
         return WriteResult(changeset, new_events, dry_run)
 
@@ -998,14 +993,12 @@ def added_anomalies(full: Registry, events: list[Event], new: list[Event]) -> li
     return [a for a in after.anomalies if a.key not in before and a.severity == "error"]
 
 
-def _verdict(check: Check, child: Forked) -> Callable[[], None]:
-    """The last step before a write lands: the child's result, refused or passed (the check
-    runs here if the child failed)."""
+def _judge(check: Check) -> None:
+    check.refuse(check.run())
 
-    def verdict() -> None:
-        check.refuse(child.result(check.run))
 
-    return verdict
+def _records(events: list[Event]) -> list[dict[str, Any]]:
+    return [event.to_record() for event in events]
 
 
 def _find_changeset(
