@@ -1,3 +1,3 @@
-from isotrack.entry import main
+from isotrack.entry import run
 
-main()
+run()

@@ -7,6 +7,7 @@ most of a command's start-up, and scripts call ``--version`` to check what is in
 from __future__ import annotations
 
 import sys
+from typing import NoReturn
 
 
 def main() -> None:
@@ -18,3 +19,15 @@ def main() -> None:
     from isotrack.cli import main as cli_main
 
     cli_main()
+
+
+def run() -> NoReturn:
+    """The console script: ``main``, then the process ends at once (see ``isotrack.lifetime``)."""
+    from isotrack import lifetime
+
+    lifetime.end_at_once()
+    try:
+        main()
+    except SystemExit as stop:  # how a command always ends; its traceback holds what it built
+        lifetime.end(stop.code)
+    lifetime.end(0)

@@ -17,6 +17,7 @@ from functools import partial
 from typing import Any, TypeVar
 
 from isotrack import events as ev
+from isotrack import lifetime
 from isotrack.catalog import Catalog
 from isotrack.coverage import POLICIES, Coverage, Target, evaluate
 from isotrack.errors import (
@@ -847,6 +848,8 @@ class Tracker:
                 # Built by the process that writes the file (see ``Transaction.insert_later``).
                 tx.insert_later("events", partial(_records, new_events))
                 tx.insert("changesets", [changeset.to_record(), *kept])
+        # What the write built and read, handed over rather than freed (see isotrack.lifetime).
+        lifetime.keep(tx, new_events, self._snapshot, self._events, self._registries)
         self._snapshot, self._events, self._registries = None, None, {}
         return WriteResult(changeset, new_events, dry_run)
 
