@@ -263,6 +263,20 @@ def test_a_plain_table_lines_its_columns_up(table: list[list[str]]) -> None:
         assert line == "  ".join([*padded, row[-1]]).rstrip(" ")
 
 
+def test_a_plain_tables_short_row_ends_with_blank_cells_and_a_long_one_is_refused() -> None:
+    from isotrack.render.terminal import plain_table
+
+    lines = list(plain_table(["code", "name", "kind"], [["A1", "Đơn vị"], ["B", "X", "agency"]]))
+    assert lines == [
+        "code  name    kind",
+        "----  ------  ------",
+        "A1    Đơn vị",
+        "B     X       agency",
+    ]
+    with pytest.raises(ValueError, match="a row of 2 cells under 1 headers"):
+        list(plain_table(["code"], [["A", "B"]]))
+
+
 def test_a_unit_recorded_as_its_own_parent_still_makes_a_tree() -> None:
     """A hand-edited file can found a unit under itself (the fold flags it and keeps it)."""
     from isotrack import events as ev

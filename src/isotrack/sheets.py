@@ -433,7 +433,6 @@ def _table(
     numbers: list[int] = []
     cells: dict[str, list[Value]] = {key: [] for _, key in columns}
     # Sheets repeat their cells (kinds, stages, dates, counts): one string object for each
-    # distinct text keeps a 100,000-row sheet tens of megabytes smaller.
     # distinct text keeps a 100,000-row sheet tens of megabytes smaller. Blank is None.
     same: dict[str, str | None] = {"": None}
     blank = (None,) * len(columns)

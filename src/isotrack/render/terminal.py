@@ -74,17 +74,22 @@ def describe_event(event: Event, lang: str) -> str:
 
 
 def plain_table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> Iterator[str]:
-    """Aligned columns without box drawing: fast for thousands of rows, and pipes well."""
+    """Aligned columns without box drawing: fast for thousands of rows, and pipes well. A row
+    shorter than the headers has blank cells at its end; a longer one is a ValueError."""
     widths = [len(h) for h in headers]
     for row in rows:
+        if len(row) > len(widths):
+            raise ValueError(f"a row of {len(row)} cells under {len(widths)} headers")
         for index, cell in enumerate(row):
             widths[index] = max(widths[index], len(cell))
-    # Every column but the last padded to its width, by one format per line (C-level).
+    # Every column but the last padded to its width, by one format per line (C-level); format
+    # ignores the blanks a full row does not need.
     fmt = "  ".join([*(f"{{:<{w}}}" for w in widths[:-1]), "{}"])
+    blanks = [""] * len(widths)
     yield fmt.format(*headers).rstrip()
     yield fmt.format(*("-" * w for w in widths)).rstrip()
     for row in rows:
-        yield fmt.format(*row).rstrip()
+        yield fmt.format(*row, *blanks).rstrip()
 
 
 def unit_rows(
