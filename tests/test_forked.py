@@ -4,6 +4,7 @@ outcomes as a write done in-process, and the database replaced only once both ar
 from __future__ import annotations
 
 import fcntl
+import io
 import os
 import sys
 import threading
@@ -205,16 +206,18 @@ def test_a_child_that_dies_half_way_through_the_file_leaves_it_to_be_written_her
     from isotrack import storage
 
     here = os.getpid()
-    real = storage._write_synced
+    real = storage._write_document
 
-    def torn(path: str, data: bytes) -> None:
+    def torn(out: Any, doc: Any, later: Any) -> None:
         if os.getpid() != here:  # the child: half of the file, then gone
-            with open(path, "wb") as file:
-                file.write(data[: len(data) // 2])
+            whole = io.BytesIO()
+            real(whole, doc, later)
+            out.write(whole.getvalue()[: len(whole.getvalue()) // 2])
+            out.flush()
             os._exit(3)
-        real(path, data)
+        real(out, doc, later)
 
-    monkeypatch.setattr(storage, "_write_synced", torn)
+    monkeypatch.setattr(storage, "_write_document", torn)
     db = Db(tmp_path / "db.json")
     db.imp(SHEET, on=date(2024, 1, 1))
     assert children  # (a child started, and died)

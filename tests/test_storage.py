@@ -18,6 +18,8 @@ from typing import Any
 
 import orjson
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from isotrack import storage
 from isotrack.errors import (
@@ -533,3 +535,40 @@ def test_killed_writer_never_loses_acknowledged_records(store: Store) -> None:
     assert temp_files(store.path.parent) == []
     ids = [e["id"] for e in store.load().table("events")]
     assert len(ids) == len(set(ids))
+
+
+# Records added late (``Transaction.insert_later``) are written a slice at a time
+
+
+_RECORDS = st.lists(
+    st.dictionaries(st.sampled_from(["id", "unit", "data"]), st.text('aé"\\\n', max_size=3)),
+    max_size=7,
+)
+
+
+@given(
+    existing=st.dictionaries(
+        st.sampled_from(["_meta", "events", "changesets", "targets"]),
+        st.lists(st.dictionaries(st.just("k"), st.integers(0, 9)), max_size=3),
+    ),
+    later=st.lists(st.tuples(st.sampled_from(["events", "changesets", "targets"]), _RECORDS)),
+    slice_size=st.integers(1, 4),
+)
+def test_records_written_a_slice_at_a_time_make_the_file_a_whole_write_makes(
+    existing: dict[str, list[dict[str, Any]]],
+    later: list[tuple[str, list[dict[str, Any]]]],
+    slice_size: int,
+) -> None:
+    import io
+    from functools import partial
+
+    # Tables with ids that need not start at 1 nor be in order (after deletes, say).
+    doc = {name: {str(3 * i + 2): r for i, r in enumerate(rows)} for name, rows in existing.items()}
+    whole = json.loads(json.dumps(doc))  # the same document, made whole the usual way
+    for table, records in later:
+        storage._add_records(whole, table, [dict(r) for r in records])
+    out = io.BytesIO()
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(storage, "_SLICE_RECORDS", slice_size)
+        storage._write_document(out, doc, [(t, partial(iter, records)) for t, records in later])
+    assert out.getvalue() == orjson.dumps(whole)

@@ -22,12 +22,13 @@ import shutil
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from itertools import islice
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any, BinaryIO, cast
 
 import orjson
 
@@ -302,7 +303,7 @@ class Transaction:
         # A large write: the new file is written by a child process while ``before_commit``
         # runs in this one (see ``Store._fill_and_check``).
         self.write_aside = False
-        self._later: list[tuple[str, Callable[[], list[dict[str, Any]]]]] = []
+        self._later: list[tuple[str, Callable[[], Iterable[dict[str, Any]]]]] = []
 
     def _table(self, table: str) -> Any:
         if not self._open:
@@ -323,9 +324,10 @@ class Transaction:
             _add_records(cast(_MemoryStorage, self._db.storage).data, table, records)
             self._changed = True
 
-    def insert_later(self, table: str, build: Callable[[], list[dict[str, Any]]]) -> None:
-        """Add the records ``build()`` makes when the file is written, by the process that
-        writes it: a child, for a write aside, so that this one never holds them."""
+    def insert_later(self, table: str, build: Callable[[], Iterable[dict[str, Any]]]) -> None:
+        """Add the records ``build()`` makes when the file is written, after every record
+        inserted now, by the process that writes it (a child, for a write aside, so that this
+        one never holds them), a few thousand at a time (see ``_write_document``)."""
         self._table(table)
         self._later.append((table, build))
         self._changed = True
@@ -348,6 +350,44 @@ class Transaction:
 
 # --------------------------------------------------------------------------------------------
 # Store
+
+
+def _write_document(
+    out: BinaryIO, doc: Document, later: list[tuple[str, Callable[[], Iterable[dict[str, Any]]]]]
+) -> None:
+    """``doc`` with the records of ``later`` added to their tables (each after the table's
+    last id, as ``Transaction.insert`` adds them), written exactly as ``orjson.dumps`` writes
+    the whole: those records are made and serialised a slice at a time, since the list of a
+    300,000-event write and its serialisation would each add a hundred megabytes to a write."""
+    if not later:
+        out.write(orjson.dumps(doc))
+        return
+    adding: dict[str, list[Callable[[], Iterable[dict[str, Any]]]]] = {}
+    for table, build in later:
+        adding.setdefault(table, []).append(build)
+    out.write(b"{")
+    for index, name in enumerate([*doc, *(table for table in adding if table not in doc)]):
+        rows = doc.get(name, {})
+        out.write(b"," * (index > 0) + orjson.dumps(name) + b":")
+        if name not in adding:
+            out.write(orjson.dumps(rows))
+            continue
+        written = orjson.dumps(rows)[:-1]  # its opening brace and rows, but not the closing one
+        out.write(written)
+        first = written == b"{"
+        next_id = max(map(int, rows), default=0) + 1
+        for build in adding[name]:
+            records = iter(build())
+            while chunk := list(islice(records, _SLICE_RECORDS)):
+                ids = map(str, range(next_id, next_id + len(chunk)))
+                rows_now = dict(zip(ids, chunk, strict=True))
+                out.write(b"," * (not first) + orjson.dumps(rows_now)[1:-1])
+                first, next_id = False, next_id + len(chunk)
+        out.write(b"}")
+    out.write(b"}")
+
+
+_SLICE_RECORDS = 5000
 
 
 def _write_synced(path: str, data: bytes) -> None:
@@ -625,9 +665,10 @@ class Store:
         later = tx._later if tx is not None else []
 
         def fill(temp: str) -> None:
-            for table, build in later:
-                _add_records(doc, table, build())
-            _write_synced(temp, orjson.dumps(doc))
+            with open(temp, "wb") as file:
+                _write_document(file, doc, later)
+                file.flush()
+                os.fsync(file.fileno())
 
         before_commit = tx.before_commit if tx is not None else None
         self._replace(fill, before_commit, aside=tx is not None and tx.write_aside)

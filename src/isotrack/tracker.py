@@ -846,7 +846,7 @@ class Tracker:
             del request  # (the check holds what it needs)
             if not dry_run:
                 # Built by the process that writes the file (see ``Transaction.insert_later``).
-                tx.insert_later("events", partial(_records, new_events))
+                tx.insert_later("events", partial(map, Event.to_record, new_events))
                 tx.insert("changesets", [changeset.to_record(), *kept])
         # What the write built and read, handed over rather than freed (see isotrack.lifetime).
         lifetime.keep(tx, new_events, self._snapshot, self._events, self._registries)
@@ -998,10 +998,6 @@ def added_anomalies(full: Registry, events: list[Event], new: list[Event]) -> li
 
 def _judge(check: Check) -> None:
     check.refuse(check.run())
-
-
-def _records(events: list[Event]) -> list[dict[str, Any]]:
-    return [event.to_record() for event in events]
 
 
 def _find_changeset(
