@@ -209,10 +209,10 @@ def test_a_child_that_dies_half_way_through_the_file_leaves_it_to_be_written_her
     real = storage._write_document
 
     def torn(out: Any, doc: Any, later: Any) -> None:
-        if os.getpid() != here:  # the child: half of the file, then gone
+        if os.getpid() != here:  # the child: more than the file, torn, then gone
             whole = io.BytesIO()
             real(whole, doc, later)
-            out.write(whole.getvalue()[: len(whole.getvalue()) // 2])
+            out.write(whole.getvalue()[: len(whole.getvalue()) // 2] + b"x" * len(whole.getvalue()))
             out.flush()
             os._exit(3)
         real(out, doc, later)
@@ -389,6 +389,17 @@ def test_a_write_whose_child_cannot_start_is_written_here(
     refused_then_written(Db(tmp_path / "db.json"), tmp_path)
     assert children == []  # none started
     assert len(os.listdir("/proc/self/fd")) == files  # the pipes of the failed forks closed
+
+
+def test_can_fork_says_no_where_children_are_reaped_unseen() -> None:
+    import signal
+
+    assert can_fork() == (len(os.listdir("/proc/self/task")) == 1)  # (threads: see above)
+    ignored = signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # as some parents leave it
+    try:
+        assert not can_fork()
+    finally:
+        signal.signal(signal.SIGCHLD, ignored)
 
 
 def test_can_fork_says_no_beside_a_thread() -> None:

@@ -20,13 +20,14 @@ def python(code: str, **options: object) -> subprocess.CompletedProcess[str]:
         [sys.executable, "-c", f"import sys\nfrom isotrack import lifetime\n{code}"],
         capture_output=True,
         text=True,
+        env=BUFFERED,
         **options,  # type: ignore[call-overload]
     )
 
 
 @pytest.mark.parametrize(
     ("code", "status", "err"),
-    [("None", 0, ""), ("0", 0, ""), ("4", 4, ""), ("'stopped'", 1, "stopped\n")],
+    [("None", 0, ""), ("0", 0, ""), ("4", 4, ""), ("259", 3, ""), ("'stopped'", 1, "stopped\n")],
 )
 def test_end_flushes_the_output_and_ends_with_the_code_systemexit_would(
     code: str, status: int, err: str
@@ -103,3 +104,10 @@ def test_the_console_script_ends_with_the_commands_code_and_message(tmp_path: Pa
     assert done.returncode == 1
     assert done.stdout == ""
     assert done.stderr.startswith("error: no isotrack database at ")
+
+
+def test_the_console_script_is_the_one_that_ends_at_once() -> None:
+    from importlib.metadata import entry_points
+
+    (script,) = entry_points(group="console_scripts", name="isotrack")
+    assert script.value == "isotrack.entry:run"

@@ -32,6 +32,10 @@ def can_fork() -> bool:
     Python did not start)."""
     if sys.platform != "linux":
         return False
+    import signal
+
+    if signal.getsignal(signal.SIGCHLD) is signal.SIG_IGN:
+        return False  # (inherited: the child would be reaped unseen, its result lost)
     try:
         threads = len(os.listdir("/proc/self/task"))
     except OSError:
@@ -107,6 +111,7 @@ class Forked:
         if status == 0:
             with suppress(orjson.JSONDecodeError):
                 return orjson.loads(data)
+        self.close()  # never fall back while the child may still be at work
         return fallback()
 
     def close(self) -> None:

@@ -20,7 +20,8 @@ _ending_at_once = False
 
 
 def keep(*objects: object) -> None:
-    """Hold ``objects`` until the process ends, when the command ends the process at once."""
+    """Hold ``objects`` until the process ends, when the command ends the process at once (a
+    command writes once or a few times: what it keeps is what it would have freed)."""
     if _ending_at_once:
         _kept.extend(objects)
 
@@ -32,25 +33,32 @@ def end_at_once() -> None:
 
 
 def end(code: object) -> NoReturn:
-    """End the process with ``code`` as ``SystemExit`` would (``None`` is 0; text is printed
-    and ends with 1), once the output is flushed; without freeing anything or running any
-    clean-up of the interpreter's (isotrack registers none: its files and lock are closed by
-    the commands themselves)."""
+    """End the process with ``code`` as ``SystemExit`` would (``None`` is 0, a number is taken
+    modulo 256, text is printed and ends with 1), once the output is flushed; without freeing
+    anything or running any clean-up of the interpreter's (isotrack registers none: its files
+    and lock are closed by the commands themselves)."""
     if code is None:
         status = 0
     elif isinstance(code, int):
-        status = code
+        status = code & 0xFF
     else:
-        sys.stderr.write(f"{code}\n")
+        _tell(f"{code}\n")
         status = 1
     try:
-        sys.stdout.flush()
+        if sys.stdout is not None:
+            sys.stdout.flush()
     except BrokenPipeError:
         pass  # the reader stopped reading (``| head``): nothing left to tell it
     except (OSError, ValueError) as error:
-        reason = getattr(error, "strerror", None) or error
-        sys.stderr.write(f"error: cannot write the output: {reason}\n")
+        _tell(f"error: cannot write the output: {getattr(error, 'strerror', None) or error}\n")
         status = status or 1
-    with suppress(OSError, ValueError):
-        sys.stderr.flush()
+    with suppress(Exception):
+        if sys.stderr is not None:
+            sys.stderr.flush()
     os._exit(status)
+
+
+def _tell(text: str) -> None:
+    with suppress(Exception):  # (stderr gone too: the exit status says it)
+        if sys.stderr is not None:
+            sys.stderr.write(text)

@@ -390,8 +390,14 @@ def _write_document(
 _SLICE_RECORDS = 5000
 
 
+def _open_temp(path: str) -> BinaryIO:
+    """The temporary file ``mkstemp`` made, emptied, for writing: never through a link put in
+    its place since (it is opened again by name, by whichever process writes it)."""
+    return os.fdopen(os.open(path, os.O_WRONLY | os.O_TRUNC | getattr(os, "O_NOFOLLOW", 0)), "wb")
+
+
 def _write_synced(path: str, data: bytes) -> None:
-    with open(path, "wb") as file:
+    with _open_temp(path) as file:
         file.write(data)
         file.flush()
         os.fsync(file.fileno())
@@ -404,28 +410,22 @@ def _fill_and_check(
     *,
     aside: bool,
 ) -> None:
-    """``fill(temp)``, then ``before_commit()``; for a write ``aside``, the two at once: the
-    file written by a child process (see ``isotrack.forked``) while ``before_commit`` runs in
-    this one, and written here after all if the child fails or cannot start. Either way the
-    file is written and ``before_commit`` has passed when this returns, and a write refused by
-    ``before_commit`` says so even when the disk is full."""
+    """``before_commit()`` (which may refuse the write by raising), then ``fill(temp)``; for a
+    write ``aside``, the two at once: the file written by a child process (see
+    ``isotrack.forked``) while ``before_commit`` runs in this one, and written here after all if
+    the child fails or cannot start. Either way ``before_commit`` has passed and the file is
+    written when this returns, and a refused write says why, even when the disk is full."""
     child = _child_writing(fill, temp) if aside else None
-    if child is None:
-        try:
-            fill(temp)
-        except OSError:
-            if before_commit is not None:  # refused: say why first, not that the disk is full
-                before_commit()
-            raise
-        if before_commit is not None:
-            before_commit()
-        return
     try:
         if before_commit is not None:
             before_commit()
-        child.result(lambda: fill(temp))
+        if child is None:
+            fill(temp)
+        else:
+            child.result(lambda: fill(temp))
     finally:
-        child.close()
+        if child is not None:
+            child.close()
 
 
 def _child_writing(fill: Callable[[str], None], temp: str) -> Forked | None:
@@ -665,7 +665,7 @@ class Store:
         later = tx._later if tx is not None else []
 
         def fill(temp: str) -> None:
-            with open(temp, "wb") as file:
+            with _open_temp(temp) as file:
                 _write_document(file, doc, later)
                 file.flush()
                 os.fsync(file.fileno())
