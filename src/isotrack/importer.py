@@ -64,7 +64,6 @@ from isotrack.tracker import (
     MAX_COUNT,
     MAX_NAME,
     MAX_TEXT,
-    Check,
     NothingToChange,
     Tracker,
     WriteRequest,
@@ -788,8 +787,8 @@ class _SheetImport:
 
     def settle(self) -> None:
         """Planning is done: keep only what reporting the history check's problems needs, the
-        row each unit comes from (the rest of a 100,000-row sheet is some 80 MB that the write,
-        with the check beside it, no longer needs)."""
+        row each unit comes from (the rest of a 100,000-row sheet is some 80 MB that the check
+        and the write no longer need)."""
         self.row_number = {code: row.number for code, row in self.row_of.items()}
         self.rows, self.row_of = [], {}
         self._code_at.clear()
@@ -953,10 +952,9 @@ def _import_sheet(
             return work.problems[start:]
 
         def refuse(problems: list[Problem]) -> None:
-            # (Each problem may have come back from a child process as a list: indexed only.)
             if problems:
                 ordered = sorted(problems, key=lambda p: (p[0], p[1]))
-                listed = [(p[2], p[3]) for p in ordered]
+                listed = [(where, what) for _, _, where, what in ordered]
                 raise ImportRowError(sheet.source, listed, len({p[0] for p in ordered}), noun)
 
         if work.problems:  # fold now too, to report every problem of the file at once
@@ -970,7 +968,7 @@ def _import_sheet(
                 "database"
             )
         req.kept = new
-        req.check = Check(run, refuse)
+        req.check = lambda: refuse(run())
 
     result = tracker.write(build, dry_run, what=f"importing {sheet.source}", create=True)
     return ImportResult(
@@ -1075,14 +1073,13 @@ def _merge_plan(
         ]
 
     def refuse(found: list[tuple[int, str]]) -> None:
-        # (Each problem may have come back from a child process as a list: indexed only.)
         if found:
             ordered = sorted(found, key=lambda p: p[0])
-            listed = [(f"line {p[0]}" if p[0] else "file", p[1]) for p in ordered]
+            listed = [(f"line {line}" if line else "file", what) for line, what in ordered]
             raise ImportRowError(source, listed, len({p[0] for p in ordered}), "line")
 
     refuse(problems)  # (the history is folded only with lines that can be read)
-    req.check = Check(run, refuse)
+    req.check = lambda: refuse(run())
     kept = [c for cid, (_, c) in in_file.items() if cid not in known]
     return new, kept, present
 

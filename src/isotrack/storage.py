@@ -297,11 +297,11 @@ class Transaction:
         self._db = db
         self._changed = False
         self._open = True
-        # Called once the new file is written beside the database and synced, just before it
-        # replaces the database: raising there leaves the database as it was.
+        # Called before the new file replaces the database (before it is written, or while a
+        # child writes it): raising there leaves the database as it was.
         self.before_commit: Callable[[], None] | None = None
         # A large write: the new file is written by a child process while ``before_commit``
-        # runs in this one (see ``Store._fill_and_check``).
+        # runs in this one (see ``_fill_and_check``).
         self.write_aside = False
         self._later: list[tuple[str, Callable[[], Iterable[dict[str, Any]]]]] = []
 
@@ -683,9 +683,9 @@ class Store:
         *,
         aside: bool = False,
     ) -> None:
-        """Replace the file: a temporary file beside it written and synced by ``fill``, then
-        ``before_commit`` (which may still refuse the write by raising), the rename, the
-        directory synced."""
+        """Replace the file: ``before_commit`` (which may refuse the write by raising) and a
+        temporary file beside it written and synced by ``fill`` (see ``_fill_and_check``),
+        then the rename, the directory synced."""
         target = self._target
         try:
             fd, temp = tempfile.mkstemp(

@@ -74,18 +74,12 @@ class Finding:
         return {"severity": self.severity, "unit": self.unit, "message": self.message}
 
 
-@dataclass
-class Check:
-    """A write's last check: the whole history folded with the new events. ``run`` says what
-    is wrong (JSON-able: it may come back from a child process, see ``isotrack.forked``), and
-    ``refuse`` raises if that means the write must not land."""
+# A write's last check: the whole history folded with the new events; it raises if the write
+# must not land.
+Check = Callable[[], None]
 
-    run: Callable[[], Any]
-    refuse: Callable[[Any], None]
-
-
-# From this many new events on, a write's check runs in a child process while the file is
-# serialised and written (it costs a fork; below this, running it here is as fast).
+# From this many new events on, a write's file is serialised and written by a child process
+# while the check runs (it costs a fork; below this, one after the other here is as fast).
 PARALLEL_CHECK_FROM = 20_000
 
 
@@ -829,10 +823,10 @@ class Tracker:
             if not dry_run and len(new_events) >= PARALLEL_CHECK_FROM:
                 # Checked here while a child process writes the file (renamed into place once
                 # the check has passed), each taking about a second at 100,000 rows.
-                tx.before_commit = partial(_judge, check)
+                tx.before_commit = check
                 tx.write_aside = True
             else:
-                check.refuse(check.run())
+                check()
             del check  # (before_commit holds it while it is needed)
             changeset = Changeset(
                 id=changeset_id,
@@ -857,17 +851,15 @@ class Tracker:
         """The usual last check: refuse a write that would add an anomaly to the history."""
         full, events = req.full, req.events
 
-        def run() -> list[str]:
-            return [a.message for a in added_anomalies(full, events, new)]
-
-        def refuse(added: list[str]) -> None:
+        def check() -> None:
+            added = added_anomalies(full, events, new)
             if added:
                 more = f" (and {len(added) - 1} more)" if len(added) > 1 else ""
                 raise InvalidTransitionError(
-                    f"{what} would leave the records inconsistent: {added[0]}{more}"
+                    f"{what} would leave the records inconsistent: {added[0].message}{more}"
                 )
 
-        return Check(run, refuse)
+        return check
 
     def _live(self, req: WriteRequest, code: str, on: date, *, ending: bool = False) -> UnitState:
         """The unit, which must exist on ``on``. Facts may be dated on the day a unit ends (they
@@ -994,10 +986,6 @@ def added_anomalies(full: Registry, events: list[Event], new: list[Event]) -> li
     if after is None:
         after = fold([*events, *new])
     return [a for a in after.anomalies if a.key not in before and a.severity == "error"]
-
-
-def _judge(check: Check) -> None:
-    check.refuse(check.run())
 
 
 def _find_changeset(

@@ -179,7 +179,7 @@ def progress_bar(*, enabled: bool) -> Iterator[Callable[[str, int, int], None] |
             from rich.progress import Progress
 
             # Redrawn at each update, by this thread: with no thread of its own, a large
-            # write can still check its history in a child process (isotrack.forked).
+            # write can still have a child process write its file (isotrack.forked).
             bar = Progress(console=Console(stderr=True), transient=True, auto_refresh=False)
             state["bar"] = bar
             bar.start()
