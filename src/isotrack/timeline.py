@@ -227,11 +227,7 @@ def fold_onwards(registry: Registry, events: list[Event]) -> Registry | None:
     if ordered and sort_key(ordered[0]) <= registry._last:
         return None
     registry._folder = None
-    if folder.ids:
-        folder.ids |= new_ids
-    else:  # (the first write of a database: its set of 300,000 ids is not held twice)
-        folder.ids = new_ids
-    del new_ids
+    folder.ids |= new_ids
     folder.apply_all(ordered)
     return Registry(
         as_of=None,
