@@ -175,7 +175,7 @@ def test_a_child_that_dies_leaves_the_file_to_be_written_here(
 ) -> None:
     here = os.getpid()
     fallbacks: list[int] = []
-    real_init, real_result = Forked.__init__, Forked.result
+    real_init, real_finish = Forked.__init__, Forked.finish
 
     def die_there(self: Forked, run: Callable[[], Any]) -> None:
         def dying() -> Any:
@@ -185,15 +185,15 @@ def test_a_child_that_dies_leaves_the_file_to_be_written_here(
 
         real_init(self, dying)
 
-    def counting(self: Forked, fallback: Callable[[], Any]) -> Any:
+    def counting(self: Forked, fallback: Callable[[], Any]) -> None:
         def counted() -> Any:
             fallbacks.append(1)
             return fallback()
 
-        return real_result(self, counted)
+        real_finish(self, counted)
 
     monkeypatch.setattr(Forked, "__init__", die_there)
-    monkeypatch.setattr(Forked, "result", counting)
+    monkeypatch.setattr(Forked, "finish", counting)
     refused_then_written(Db(tmp_path / "db.json"), tmp_path)
     # The sheet, the stage and the last stage; the refused import was refused before it
     # needed its file.
@@ -231,14 +231,16 @@ def test_a_child_that_dies_half_way_through_the_file_leaves_it_to_be_written_her
 # The child process itself
 
 
-def test_a_childs_result_comes_back_as_json() -> None:
-    child = Forked(lambda: {"pid": os.getpid(), "problems": [[2, 1, "row 2", "bad"]]})
+def test_a_child_runs_in_a_process_of_its_own_and_is_waited_for(tmp_path: Path) -> None:
+    out = tmp_path / "pid"
+    child = Forked(lambda: (time.sleep(0.2), out.write_text(str(os.getpid()))))
+    fallbacks: list[int] = []
     try:
-        found = child.result(fallback=lambda: None)
+        child.finish(fallback=lambda: fallbacks.append(1))
     finally:
         child.close()
-    assert found["pid"] != os.getpid()
-    assert found["problems"] == [[2, 1, "row 2", "bad"]]
+    assert fallbacks == []
+    assert int(out.read_text()) not in (os.getpid(), 0)  # written, by another process
 
 
 def test_closing_ends_a_child_still_at_work() -> None:
@@ -288,12 +290,14 @@ def test_a_child_never_holds_the_database_lock_alone(tmp_path: Path, on_stdin: b
         child.close()
 
 
-def test_a_child_whose_result_is_not_json_is_replaced_by_the_fallback() -> None:
-    child = Forked(lambda: object())  # orjson cannot write it: the child fails
+def test_a_child_whose_run_fails_is_replaced_by_the_fallback() -> None:
+    child = Forked(lambda: 1 / 0)
+    fallbacks: list[int] = []
     try:
-        assert child.result(fallback=lambda: "here") == "here"
+        child.finish(fallback=lambda: fallbacks.append(os.getpid()))
     finally:
         child.close()
+    assert fallbacks == [os.getpid()]
 
 
 # Real processes: an import large enough to fork its check, killed part-way
@@ -344,14 +348,17 @@ def test_a_large_import_killed_while_its_child_writes_loses_nothing(tmp_path: Pa
         assert done.returncode == 0, done.stderr
 
 
-def test_a_child_has_no_streams_and_stops_on_the_signals_that_end_a_command() -> None:
+def test_a_child_has_no_streams_and_stops_on_the_signals_that_end_a_command(
+    tmp_path: Path,
+) -> None:
     import signal
 
     mask = signal.pthread_sigmask(signal.SIG_BLOCK, [])
     ignored = signal.signal(signal.SIGHUP, signal.SIG_IGN)  # as under nohup
+    report = tmp_path / "inside.json"
 
-    def inside() -> dict[str, Any]:
-        return {
+    def inside() -> None:
+        found = {
             "streams": [os.readlink(f"/proc/self/fd/{n}") for n in (0, 1, 2)],
             "default": [signal.getsignal(s) == signal.SIG_DFL for s in (signal.SIGINT,
                                                                          signal.SIGTERM)],
@@ -359,20 +366,22 @@ def test_a_child_has_no_streams_and_stops_on_the_signals_that_end_a_command() ->
             "blocked": sorted(signal.pthread_sigmask(signal.SIG_BLOCK, [])),
             "files": sorted(os.listdir("/proc/self/fd")),
         }  # fmt: skip
+        report.write_bytes(orjson.dumps(found))
 
     try:
         child = Forked(inside)
         try:
-            found = child.result(fallback=lambda: None)
+            child.finish(fallback=lambda: None)
         finally:
             child.close()
     finally:
         signal.signal(signal.SIGHUP, ignored)
+    found = orjson.loads(report.read_bytes())
     assert found["streams"] == [os.devnull] * 3
     assert found["default"] == [True, True]
     assert found["ignored"]  # what the command ignores, its child ignores too
     assert found["blocked"] == sorted(mask)
-    assert len(found["files"]) == 5  # the streams, the pipe, and the listing's own
+    assert len(found["files"]) == 4  # the streams, and the listing's own
     assert signal.pthread_sigmask(signal.SIG_BLOCK, []) == mask  # this process's, as it was
 
 
@@ -388,7 +397,7 @@ def test_a_write_whose_child_cannot_start_is_written_here(
     files = len(os.listdir("/proc/self/fd"))
     refused_then_written(Db(tmp_path / "db.json"), tmp_path)
     assert children == []  # none started
-    assert len(os.listdir("/proc/self/fd")) == files  # the pipes of the failed forks closed
+    assert len(os.listdir("/proc/self/fd")) == files  # no file left open by the failed forks
 
 
 def test_can_fork_says_no_where_children_are_reaped_unseen() -> None:

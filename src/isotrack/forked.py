@@ -18,9 +18,7 @@ import os
 import sys
 from collections.abc import Callable
 from contextlib import suppress
-from typing import TYPE_CHECKING, Any
-
-import orjson
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     import signal
@@ -44,17 +42,17 @@ def can_fork() -> bool:
 
 
 class Forked:
-    """``run()`` started in a child process; its result (JSON-able) read back by ``result``.
+    """``run()`` started in a child process; ``finish`` waits for it to end.
 
-    The child keeps only its end of the pipe: it puts ``/dev/null`` on its standard streams and
-    closes every other file it inherited (the database's lock among them, so that the lock is
+    The child keeps none of the files it inherited: it puts ``/dev/null`` on its standard
+    streams and closes every other one (the database's lock among them, so that the lock is
     never held by the child alone, and a caller's pipes are not held open by it). It takes the
-    default action for the signals that end a command, writes the result as JSON and ends with
-    ``os._exit``: nothing of this process's cleanup runs twice, no output is flushed twice.
-    ``OSError`` if the child cannot be started (no process or memory to spare).
+    default action for the signals that end a command, and ends with ``os._exit``, status 0
+    once ``run()`` has returned: nothing of this process's cleanup runs twice, no output is
+    flushed twice. ``OSError`` if the child cannot be started (no process or memory to spare).
     """
 
-    def __init__(self, run: Callable[[], Any]) -> None:
+    def __init__(self, run: Callable[[], object]) -> None:
         import signal
 
         # Blocked while forking: the child must never run this process's code (its cleanup
@@ -63,63 +61,41 @@ class Forked:
         # signal already pending: a call to it may raise KeyboardInterrupt, so each is undone.)
         stopping = {signal.SIGINT, signal.SIGTERM, signal.SIGHUP}
         self._pid: int | None = None
-        self._read: int | None = None
         parent = os.getpid()
         previous = signal.pthread_sigmask(signal.SIG_BLOCK, ())  # the mask as it is
-        read = write = -1
         try:
             signal.pthread_sigmask(signal.SIG_BLOCK, stopping)
-            read, write = os.pipe()
             pid = os.fork()
             if pid == 0:  # pragma: no cover - the child (coverage does not follow it)
                 status = 1
                 try:
                     _become_child(parent, stopping, previous)
-                    out = _only_file(write)
-                    payload = memoryview(orjson.dumps(run()))
-                    while payload:
-                        payload = payload[os.write(out, payload) :]
+                    _no_files()
+                    run()
                     status = 0
                 finally:
                     os._exit(status)
-            self._pid, self._read = pid, read
-        except BaseException:
-            if read >= 0 and self._read is None:
-                os.close(read)
-            raise
+            self._pid = pid
         finally:
-            if write >= 0:
-                os.close(write)
             try:
                 signal.pthread_sigmask(signal.SIG_SETMASK, previous)
             except BaseException:
                 self.close()  # interrupted as the mask came back: end the child, then stop
                 raise
 
-    def result(self, fallback: Callable[[], Any]) -> Any:
-        """What ``run()`` returned in the child, once it has ended; ``fallback()``, run here,
-        if the child failed (killed, out of memory, an error)."""
-        read, pid = self._read, self._pid
-        data, status = b"", -1
-        if read is not None and pid is not None:  # (asked once)
-            self._read = None  # the file below owns it now, and closes it
-            with suppress(OSError):
-                with os.fdopen(read, "rb") as pipe:
-                    data = pipe.read()  # until the child ends (and so closes its end)
+    def finish(self, fallback: Callable[[], object]) -> None:
+        """Wait for the child to end; run ``fallback()`` here if it did not finish ``run()``
+        (killed, out of memory, an error) or if how it ended is unknown."""
+        pid, status = self._pid, -1
+        if pid is not None:
+            with suppress(ChildProcessError):  # (reaped by another: gone, its status unknown)
                 _, status = os.waitpid(pid, 0)
-                self._pid = None
-        if status == 0:
-            with suppress(orjson.JSONDecodeError):
-                return orjson.loads(data)
-        self.close()  # never fall back while the child may still be at work
-        return fallback()
+            self._pid = None
+        if status != 0:
+            fallback()
 
     def close(self) -> None:
-        """End the child if it still runs (the write stopped before it needed the result)."""
-        if self._read is not None:
-            read, self._read = self._read, None
-            with suppress(OSError):
-                os.close(read)
+        """End the child if it still runs (the write stopped before it needed it)."""
         if self._pid is not None:
             import signal
 
@@ -139,7 +115,7 @@ def _become_child(parent: int, stopping: set[signal.Signals], mask: set[int]) ->
     for number in stopping:
         if signal.getsignal(number) is not signal.SIG_IGN:
             signal.signal(number, signal.SIG_DFL)
-    with suppress(Exception):  # (a child that cannot ask for it still ends on a broken pipe)
+    with suppress(Exception):  # (a child that cannot ask for it ends with its run)
         import ctypes
 
         ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
@@ -148,18 +124,14 @@ def _become_child(parent: int, stopping: set[signal.Signals], mask: set[int]) ->
     signal.pthread_sigmask(signal.SIG_SETMASK, mask)
 
 
-def _only_file(keep: int) -> int:
-    """Leave the child only ``keep`` (as the number returned) and ``/dev/null`` on its
-    standard streams: every other file it inherited is closed, one by one from the list of
-    those open (closing every possible number can take long where file limits are high)."""
-    import fcntl
-
-    out = fcntl.fcntl(keep, fcntl.F_DUPFD, 3)
+def _no_files() -> None:
+    """Leave the child only ``/dev/null`` on its standard streams: every other file it
+    inherited is closed, one by one from the list of those open (closing every possible number
+    can take long where file limits are high)."""
     null = os.open(os.devnull, os.O_RDWR)
     for stream in (0, 1, 2):
         os.dup2(null, stream)
     for name in os.listdir("/proc/self/fd"):
-        if int(name) > 2 and int(name) != out:
+        if int(name) > 2:
             with suppress(OSError):  # (the listing's own, already closed)
                 os.close(int(name))
-    return out

@@ -422,7 +422,7 @@ def _fill_and_check(
         if child is None:
             fill(temp)
         else:
-            child.result(lambda: fill(temp))
+            child.finish(lambda: fill(temp))
     finally:
         if child is not None:
             child.close()
