@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from isotrack import events as ev
 from isotrack.catalog import load_catalog
-from isotrack.errors import IsotrackError
+from isotrack.errors import ImportRowError, IsotrackError
 from isotrack.importer import ImportResult, import_file
 from isotrack.storage import Store
 from isotrack.tracker import Tracker, WriteResult
@@ -109,6 +109,17 @@ class Db:
         self, path: Path, *, fmt: str | None = None, on: date = TODAY, dry_run: bool = False
     ) -> ImportResult:
         return import_file(self.tracker(), path, fmt=fmt, on=on, dry_run=dry_run)
+
+    def refused(self, path: Path, *, on: date = TODAY) -> list[tuple[str, str]]:
+        """Import ``path``, which must be refused whole: the problems listed (the file is
+        checked to be byte for byte as it was)."""
+        before = self.bytes()
+        try:
+            self.imp(path, on=on)
+        except ImportRowError as error:
+            assert self.bytes() == before
+            return error.problems
+        raise AssertionError(f"{path.name} was imported")
 
     def units(self, as_of: date = TODAY, *, ended: bool = True) -> list[dict[str, Any]]:
         if not self.path.exists():  # an import with nothing to write creates no file
