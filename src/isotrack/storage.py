@@ -396,9 +396,10 @@ def _open_temp(path: str) -> BinaryIO:
     return os.fdopen(os.open(path, os.O_WRONLY | os.O_TRUNC | getattr(os, "O_NOFOLLOW", 0)), "wb")
 
 
-def _write_synced(path: str, data: bytes) -> None:
+def _write_synced(path: str, write: Callable[[BinaryIO], object]) -> None:
+    """The temporary file at ``path`` made by ``write``, then synced to the disk."""
     with _open_temp(path) as file:
-        file.write(data)
+        write(file)
         file.flush()
         os.fsync(file.fileno())
 
@@ -665,16 +666,13 @@ class Store:
         later = tx._later if tx is not None else []
 
         def fill(temp: str) -> None:
-            with _open_temp(temp) as file:
-                _write_document(file, doc, later)
-                file.flush()
-                os.fsync(file.fileno())
+            _write_synced(temp, lambda file: _write_document(file, doc, later))
 
         before_commit = tx.before_commit if tx is not None else None
         self._replace(fill, before_commit, aside=tx is not None and tx.write_aside)
 
     def _write_bytes(self, data: bytes) -> None:
-        self._replace(lambda temp: _write_synced(temp, data))
+        self._replace(lambda temp: _write_synced(temp, lambda file: file.write(data)))
 
     def _replace(
         self,
