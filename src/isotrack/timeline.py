@@ -38,6 +38,7 @@ from isotrack.text import quoted
 
 ENDING_NAMES = {MERGED: "merged", SPLIT: "split", DISSOLVED: "dissolved"}
 _effective = attrgetter("on")  # an event's effective date: what ``as_of`` cuts at
+_type = attrgetter("type")
 # A new unit's procedure counts; each unit gets its own copy (a bound ``copy`` is a cheaper
 # default factory than a lambda, and the fold makes one per unit).
 _NO_PROCEDURES = dict.fromkeys(PROCEDURE_CATEGORIES, 0)
@@ -77,8 +78,10 @@ class UnitState:
     ended: str | None = None
     end_reason: str | None = None
     end_basis: str | None = None
-    predecessors: list[Link] = field(default_factory=list)
-    successors: list[Link] = field(default_factory=list)
+    # Few units have links, and they are added only when a unit ends: tuples, so that the
+    # other units share one empty default (no list made per unit).
+    predecessors: tuple[Link, ...] = ()
+    successors: tuple[Link, ...] = ()
     stage: str = "none"
     stage_since: str | None = None
     edition: str | None = None
@@ -216,7 +219,8 @@ def fold_onwards(registry: Registry, events: list[Event]) -> Registry | None:
     folder = registry._folder
     if folder is None or registry.as_of is not None:
         return None
-    if any(event.type in TIMELESS or event.type == REVERTED for event in events):
+    kinds = set(map(_type, events))
+    if REVERTED in kinds or not kinds.isdisjoint(TIMELESS):
         return None
     new_ids = {event.id for event in events}
     if len(new_ids) != len(events) or not new_ids.isdisjoint(folder.ids):
@@ -251,16 +255,22 @@ def fold_series(
     if len(ids) != len(all_events):
         # An event is its id: one stored twice (a hand-merged file) counts once.
         all_events = list({e.id: e for e in reversed(all_events)}.values())[::-1]
-    reverted = reverted_changesets(all_events)
+    # The types present, in one pass in C: most histories have no undo and no target, and
+    # then every event is dated and none is left out (no pass in Python to sort them out).
+    kinds = set(map(_type, all_events))
+    reverted = reverted_changesets(all_events) if REVERTED in kinds else {}
     folder = _Folder()
     folder.ids = ids
     dated: list[Event] = []
     timeless: list[Event] = []
-    for event in all_events:
-        kind = event.type
-        if kind == REVERTED or (reverted and event.changeset in reverted):
-            continue
-        (timeless if kind in TIMELESS else dated).append(event)
+    if REVERTED in kinds or not kinds.isdisjoint(TIMELESS):
+        for event in all_events:
+            kind = event.type
+            if kind == REVERTED or (reverted and event.changeset in reverted):
+                continue
+            (timeless if kind in TIMELESS else dated).append(event)
+    else:
+        dated = all_events.copy()
     timeless.sort(key=sort_key)
     for event in timeless:  # targets hold at every date: apply them first
         folder.apply(event)
@@ -433,8 +443,8 @@ class _Folder:
             if successor is None or not successor.alive:
                 self.flag(event, f"{unit.code}: successor {code} does not exist on {event.on}")
                 continue
-            unit.successors.append(Link(code, event.on, how, basis))
-            successor.predecessors.append(Link(unit.code, event.on, how, basis))
+            unit.successors += (Link(code, event.on, how, basis),)
+            successor.predecessors += (Link(unit.code, event.on, how, basis),)
 
     def _stage(self, unit: UnitState, event: Event) -> None:
         data = event.data
