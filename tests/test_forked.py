@@ -381,7 +381,7 @@ def test_a_child_has_no_streams_and_stops_on_the_signals_that_end_a_command(
     assert found["default"] == [True, True]
     assert found["ignored"]  # what the command ignores, its child ignores too
     assert found["blocked"] == sorted(mask)
-    assert len(found["files"]) == 4  # the streams, and the listing's own
+    assert len(found["files"]) == 5  # the streams, the answer's pipe, and the listing's own
     assert signal.pthread_sigmask(signal.SIG_BLOCK, []) == mask  # this process's, as it was
 
 
@@ -457,3 +457,42 @@ def _state(pid: int) -> str:
         return Path(f"/proc/{pid}/stat").read_text().split(") ")[1][:1]
     except (OSError, IndexError):
         return "Z"
+
+
+# A child's answer
+
+
+def test_a_child_answers_with_the_bytes_its_run_returns() -> None:
+    files = len(os.listdir("/proc/self/fd"))
+    big = os.urandom(3_000_000)  # far more than a pipe holds at once
+    child = Forked(lambda: big[::-1])
+    try:
+        assert child.answer() == big[::-1]
+    finally:
+        child.close()
+    other = Forked(lambda: 42)  # not bytes: an empty answer, but an answer
+    try:
+        assert other.answer() == b""
+    finally:
+        other.close()
+    assert len(os.listdir("/proc/self/fd")) == files  # every pipe closed
+
+
+def test_a_child_killed_while_it_answers_gives_no_answer() -> None:
+    import signal
+
+    files = len(os.listdir("/proc/self/fd"))
+    child = Forked(lambda: b"x" * 10_000_000)
+    try:
+        time.sleep(0.5)  # the answer is made; the child waits for the pipe to be read
+        assert child._pid is not None
+        os.kill(child._pid, signal.SIGKILL)
+        assert child.answer() is None  # what came through the pipe was only a part
+    finally:
+        child.close()
+    failed = Forked(lambda: 1 / 0)
+    try:
+        assert failed.answer() is None
+    finally:
+        failed.close()
+    assert len(os.listdir("/proc/self/fd")) == files

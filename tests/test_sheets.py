@@ -10,10 +10,10 @@ from datetime import date, datetime
 from pathlib import Path
 
 import pytest
-from hypothesis import given
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from isotrack import sheets
+from isotrack import forked, sheets
 from isotrack.errors import IsotrackError, UsageError
 from isotrack.sheets import (
     SAVE_AS,
@@ -487,3 +487,107 @@ def test_dates_in_xlsx_cells_keep_their_type() -> None:
     book.save(buffer)
     read = read_sheet("a.xlsx", buffer.getvalue(), "xlsx")
     assert read.rows == [(2, {"code": "A", "stage_date": datetime(2024, 5, 6), "tthc": 3})]
+
+
+# --------------------------------------------------------------------------------------------
+# A long CSV file, read in two halves at once
+
+
+def read_both_ways(text: str) -> tuple[object, object]:
+    """What reading ``text`` gives, as a sheet or an error's message: in two halves at once
+    (the length from which that is done set to 0), then whole. (``can_fork`` says yes: the
+    native threads other tests' libraries leave in this process, OpenBLAS under openpyxl and
+    matplotlib, make it say no here; see ``children`` in test_forked.py.)"""
+
+    def outcome() -> object:
+        try:
+            return csv_sheet(text)
+        except IsotrackError as error:
+            return str(error)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(sheets, "READ_BESIDE_FROM", 0)
+        patch.setattr(forked, "can_fork", lambda: True)
+        halves = outcome()
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(sheets, "READ_BESIDE_FROM", 10**12)
+        return halves, outcome()
+
+
+LINE_CELLS = st.text(alphabet=st.sampled_from("aĐ\u0301 ,;\t'=\xa0"), max_size=6)
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    st.lists(st.lists(LINE_CELLS, max_size=5), min_size=24, max_size=60),
+    st.sampled_from([",", ";", "\t"]),
+    st.sampled_from(["\n", "\r\n"]),
+    st.none() | st.integers(min_value=0, max_value=59),
+)
+def test_a_csv_read_in_two_halves_reads_as_read_whole(
+    rows: list[list[str]], separator: str, end: str, broken: int | None
+) -> None:
+    """Rows numbered across the halves, blank rows left out, cells cleaned; and a file that
+    cannot be read (a line end inside a row, in either half) is refused in the same words."""
+    lines = [separator.join(["code", "name", "x", "stage"])] + [separator.join(r) for r in rows]
+    if broken is not None and broken < len(rows):
+        lines[broken + 1] += "\rX"
+    text = end.join(lines) + end
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(sheets, "READ_BESIDE_FROM", 0)
+        patch.setattr(forked, "can_fork", lambda: True)
+        assume(sheets._halfway(text) is not None)  # (a text whose first lines are most of it)
+    halves, whole = read_both_ways(text)
+    assert halves == whole
+
+
+def test_a_long_csv_is_read_by_two_processes_and_numbered_as_one(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    answers: list[bool] = []
+    real = forked.Forked.answer
+
+    def answer(self: forked.Forked) -> bytes | None:
+        got = real(self)
+        answers.append(got is not None)
+        return got
+
+    monkeypatch.setattr(forked.Forked, "answer", answer)
+    lines = ["Báo cáo", "code;name;stage"] + [f"U{i};Đơn vị {i};building" for i in range(40)]
+    lines[21:21] = ["", ";;", ""]  # blank rows about the middle
+    text = "\n".join(lines) + "\n"
+    halves, whole = read_both_ways(text)
+    assert answers == [True]  # the second half came from a child
+    assert halves == whole
+    assert isinstance(halves, sheets.Sheet)
+    assert halves.numbers[-1] == len(lines)
+    assert halves.columns["code"][-1] == "U39"
+
+
+def test_a_half_whose_child_fails_is_read_here(monkeypatch: pytest.MonkeyPatch) -> None:
+    def dead(self: forked.Forked) -> None:
+        self.close()
+
+    monkeypatch.setattr(forked.Forked, "answer", dead)
+    text = "code,name\n" + "".join(f"A{i},a{i}\n" for i in range(50))
+    halves, whole = read_both_ways(text)
+    assert halves == whole
+
+
+def test_an_error_in_the_second_half_is_the_error_of_the_whole() -> None:
+    text = "code,name\n" + "".join(f"A{i},a{i}\n" for i in range(50)) + "B,b\rc\n"
+    halves, whole = read_both_ways(text)
+    assert isinstance(whole, str)
+    assert "cannot read t.csv as CSV" in whole
+    assert halves == whole
+
+
+def test_only_a_long_text_without_quotes_is_read_in_halves() -> None:
+    rows = "".join(f"A{i},a{i}\n" for i in range(50))
+    assert sheets._halfway("code,name\n" + rows) is None  # short
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(sheets, "READ_BESIDE_FROM", 0)
+        patch.setattr(forked, "can_fork", lambda: True)
+        assert sheets._halfway("code,name\n" + rows) is not None
+        assert sheets._halfway('code,name\nX,"a, b"\n' + rows) is None  # a quoted cell
+        assert sheets._halfway("code,name\n" + "A,a\n" * 5) is None  # header rows past half

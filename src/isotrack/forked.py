@@ -5,6 +5,8 @@ history with the new events (a fold), and serialising and writing the file. A ch
 file beside the database, on the second core, while this process checks; the file is renamed
 into place only once both are done (see ``storage._fill_and_check``). The check, the longer
 step, runs here: a child pays for every page of this process it touches, which are copied.
+A large CSV sheet is read in two halves the same way, the child sending its half's cells back
+as bytes (see ``sheets._read_beside``).
 
 Only where ``fork`` is safe and worth it: on Linux, with more than one core, and with no other
 thread running (a forked child gets one thread, and a lock another thread held stays locked).
@@ -42,14 +44,16 @@ def can_fork() -> bool:
 
 
 class Forked:
-    """``run()`` started in a child process; ``finish`` waits for it to end.
+    """``run()`` started in a child process; ``finish`` or ``answer`` waits for it to end.
 
     The child keeps none of the files it inherited: it puts ``/dev/null`` on its standard
     streams and closes every other one (the database's lock among them, so that the lock is
-    never held by the child alone, and a caller's pipes are not held open by it). It takes the
-    default action for the signals that end a command, and ends with ``os._exit``, status 0
-    once ``run()`` has returned: nothing of this process's cleanup runs twice, no output is
-    flushed twice. ``OSError`` if the child cannot be started (no process or memory to spare).
+    never held by the child alone, and a caller's pipes are not held open by it) but the pipe
+    its answer goes back through: the bytes ``run()`` returns, if it returns bytes. It takes
+    the default action for the signals that end a command, and ends with ``os._exit``, status
+    0 once ``run()`` has returned and its answer is sent: nothing of this process's cleanup
+    runs twice, no output is flushed twice. ``OSError`` if the child cannot be started (no
+    process or memory to spare).
     """
 
     def __init__(self, run: Callable[[], object]) -> None:
@@ -63,6 +67,7 @@ class Forked:
         self._pid: int | None = None
         parent = os.getpid()
         previous = signal.pthread_sigmask(signal.SIG_BLOCK, ())  # the mask as it is
+        self._answers, sends = os.pipe()
         try:
             signal.pthread_sigmask(signal.SIG_BLOCK, stopping)
             pid = os.fork()
@@ -70,32 +75,50 @@ class Forked:
                 status = 1
                 try:
                     _become_child(parent, stopping, previous)
-                    _no_files()
-                    run()
+                    _no_files(keep=sends)
+                    answer = run()
+                    with open(sends, "wb") as pipe:
+                        if isinstance(answer, bytes):
+                            pipe.write(answer)
                     status = 0
                 finally:
                     os._exit(status)
             self._pid = pid
+        except BaseException:
+            self._stop_reading()
+            raise
         finally:
+            os.close(sends)  # (the child's copy is the only one: its end is the pipe's end)
             try:
                 signal.pthread_sigmask(signal.SIG_SETMASK, previous)
             except BaseException:
                 self.close()  # interrupted as the mask came back: end the child, then stop
                 raise
 
-    def finish(self, fallback: Callable[[], object]) -> None:
-        """Wait for the child to end; run ``fallback()`` here if it did not finish ``run()``
-        (killed, out of memory, an error) or if how it ended is unknown."""
-        pid, status = self._pid, -1
+    def answer(self) -> bytes | None:
+        """Wait for the child to end: the bytes ``run()`` returned (empty if it returned
+        something else), or ``None`` if it did not finish ``run()`` (killed, out of memory, an
+        error) or if how it ended is unknown. Whatever it sent is only an answer once it has
+        ended well: a child that dies half-way leaves half an answer."""
+        pid, status, chunks = self._pid, -1, []
         if pid is not None:
+            try:
+                while chunk := os.read(self._answers, 1 << 20):  # to its end: the child's exit
+                    chunks.append(chunk)
+            finally:
+                self._stop_reading()
             with suppress(ChildProcessError):  # (reaped by another: gone, its status unknown)
                 _, status = os.waitpid(pid, 0)
             self._pid = None
-        if status != 0:
+        return b"".join(chunks) if status == 0 else None
+
+    def finish(self, fallback: Callable[[], object]) -> None:
+        """Wait for the child to end; run ``fallback()`` here if it did not finish ``run()``."""
+        if self.answer() is None:
             fallback()
 
     def close(self) -> None:
-        """End the child if it still runs (the write stopped before it needed it)."""
+        """End the child if it still runs (the work stopped before it needed it)."""
         if self._pid is not None:
             import signal
 
@@ -104,6 +127,12 @@ class Forked:
                 os.kill(pid, signal.SIGKILL)
             with suppress(ChildProcessError):
                 os.waitpid(pid, 0)
+        self._stop_reading()
+
+    def _stop_reading(self) -> None:
+        if self._answers >= 0:
+            answers, self._answers = self._answers, -1
+            os.close(answers)
 
 
 def _become_child(parent: int, stopping: set[signal.Signals], mask: set[int]) -> None:
@@ -124,14 +153,14 @@ def _become_child(parent: int, stopping: set[signal.Signals], mask: set[int]) ->
     signal.pthread_sigmask(signal.SIG_SETMASK, mask)
 
 
-def _no_files() -> None:
-    """Leave the child only ``/dev/null`` on its standard streams: every other file it
-    inherited is closed, one by one from the list of those open (closing every possible number
-    can take long where file limits are high)."""
+def _no_files(keep: int) -> None:
+    """Leave the child only ``/dev/null`` on its standard streams and the file ``keep``: every
+    other file it inherited is closed, one by one from the list of those open (closing every
+    possible number can take long where file limits are high)."""
     null = os.open(os.devnull, os.O_RDWR)
     for stream in (0, 1, 2):
         os.dup2(null, stream)
     for name in os.listdir("/proc/self/fd"):
-        if int(name) > 2:
+        if int(name) > 2 and int(name) != keep:
             with suppress(OSError):  # (the listing's own, already closed)
                 os.close(int(name))

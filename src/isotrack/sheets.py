@@ -19,6 +19,7 @@ import functools
 import io
 import itertools
 import os
+import pickle
 import re
 import tempfile
 import unicodedata
@@ -273,8 +274,48 @@ def read_sheet(source: str, data: bytes, fmt: str) -> Sheet:
         )
     text, encoding = decode(source, data)
     delimiter = _delimiter(text)
-    sheet = _table(source, "csv", _csv_rows(source, text, delimiter), text_only=True)
+    split = _halfway(text)
+    if split is None:
+        sheet = _table(source, "csv", _csv_rows(source, text, delimiter), text_only=True)
+    else:
+        rest = text[split:]
+        sheet = _table(
+            source,
+            "csv",
+            _csv_rows(source, text[:split], delimiter),
+            text_only=True,
+            beside=lambda columns: _Beside(lambda: _read_rows(
+                _csv_rows(source, rest, delimiter), columns, 0, text_only=True
+            )),
+        )  # fmt: skip
     return replace(sheet, encoding=encoding, delimiter=delimiter)
+
+
+# A CSV text this long (about 10,000 rows) is read in two halves at once (see ``_halfway``).
+READ_BESIDE_FROM = 1_000_000
+
+
+def _halfway(text: str) -> int | None:
+    """Where a CSV text is split to read its halves at once, on two cores: after the line end
+    nearest its middle. Only a long text (``READ_BESIDE_FROM``) in which a row is a line: one
+    without a quote character, so that no cell runs over a line end (a spreadsheet quotes such
+    cells, and cells holding the separator: rare in sheets saved with ``;`` or tabs). The first
+    half holds every row the header may be on. ``None``: read it all here."""
+    if len(text) < READ_BESIDE_FROM or '"' in text:
+        return None
+    from isotrack import forked
+
+    if not forked.can_fork():
+        return None
+    split = text.find("\n", len(text) // 2) + 1
+    header_rows_end = 0
+    for _ in range(HEADER_SEARCH_ROWS):
+        header_rows_end = text.find("\n", header_rows_end) + 1
+        if header_rows_end == 0:
+            return None
+    if not header_rows_end <= split < len(text):
+        return None
+    return split
 
 
 def _csv_rows(source: str, text: str, delimiter: str) -> Iterator[list[str]]:
@@ -393,11 +434,48 @@ def _clean(value: Value) -> Value:
     return value
 
 
+# The rows a sheet keeps, read: their numbers, each column's cells (by key), and the number of
+# the last row read (blank or not).
+_Body = tuple[list[int], dict[str, list[Value]], int]
+
+
+class _Beside:
+    """``read()`` run by a forked child while this process goes on (see ``isotrack.forked``),
+    or here: where no child can run, or when it fails, ``result`` reads here, so that an error
+    in what it reads is raised here, as it would be without a child."""
+
+    def __init__(self, read: Callable[[], _Body]) -> None:
+        from isotrack import forked
+
+        self._read = read
+        self._child: forked.Forked | None = None
+        if forked.can_fork():
+            with suppress(OSError):  # no process or memory to spare: read here
+                self._child = forked.Forked(lambda: pickle.dumps(read(), protocol=5))
+
+    def result(self) -> _Body:
+        answer = self._child.answer() if self._child is not None else None
+        if answer is None:
+            return self._read()
+        body: _Body = pickle.loads(answer)  # (from this process's own child)
+        return body
+
+    def close(self) -> None:
+        if self._child is not None:
+            self._child.close()
+
+
 def _table(
-    source: str, fmt: str, rows: Iterable[Sequence[Value]], *, text_only: bool = False
+    source: str,
+    fmt: str,
+    rows: Iterable[Sequence[Value]],
+    *,
+    text_only: bool = False,
+    beside: Callable[[list[tuple[int, str]]], _Beside] | None = None,
 ) -> Sheet:
     """Rows of cells -> a Sheet: find the header row, map its columns, keep the rows that are
-    not blank. ``text_only``: every cell is text (a CSV file's)."""
+    not blank. ``text_only``: every cell is text (a CSV file's). ``beside``: the rows that
+    follow ``rows``, read at the same time given the columns to read (see ``_halfway``)."""
     body = iter(rows)
     header: Sequence[Value] | None = None
     number = 0  # of the row last read
@@ -430,6 +508,25 @@ def _table(
             )
         headers[key] = text
         columns.append((index, key))
+    rest = beside(columns) if beside is not None else None
+    try:
+        numbers, cells, last = _read_rows(body, columns, number, text_only=text_only)
+        if rest is not None:
+            more, more_cells, _ = rest.result()
+            numbers.extend(last + at for at in more)  # (numbered from 1 in its part)
+            for key, column in more_cells.items():
+                cells[key].extend(column)
+    finally:
+        if rest is not None:
+            rest.close()
+    return Sheet(source, fmt, numbers, cells, headers, ignored)
+
+
+def _read_rows(
+    body: Iterator[Sequence[Value]], columns: list[tuple[int, str]], number: int, *, text_only: bool
+) -> _Body:
+    """The rows that are not blank of ``body`` (whose first row is ``number`` + 1), cells of
+    ``columns`` (index in the row, key) read (see ``_clean``)."""
     numbers: list[int] = []
     cells: dict[str, list[Value]] = {key: [] for _, key in columns}
     # Sheets repeat their cells (kinds, stages, dates, counts): one string object for each
@@ -457,7 +554,7 @@ def _table(
             numbers.extend(itertools.compress(range(first, number + 1), filled))
             for (_, key), column in zip(columns, read, strict=True):
                 cells[key].extend(itertools.compress(column, filled))
-    return Sheet(source, fmt, numbers, cells, headers, ignored)
+    return numbers, cells, number
 
 
 _CHUNK_ROWS = 4096
