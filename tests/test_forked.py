@@ -496,3 +496,26 @@ def test_a_child_killed_while_it_answers_gives_no_answer() -> None:
     finally:
         failed.close()
     assert len(os.listdir("/proc/self/fd")) == files
+
+
+def test_reading_a_workbook_leaves_a_command_able_to_fork() -> None:
+    """openpyxl imports numpy, whose OpenBLAS would start threads (no fork then): a large XLSX
+    import still has its file written by a child."""
+    import subprocess
+    import sys
+
+    script = (
+        "import sys\n"
+        "from pathlib import Path\n"
+        "from isotrack.forked import can_fork\n"
+        "from isotrack.sheets import read_sheet\n"
+        "read_sheet('w.xlsx', Path(sys.argv[1]).read_bytes(), 'xlsx')\n"
+        "print(can_fork(), 'numpy' in sys.modules)\n"
+    )
+    env = {k: v for k, v in os.environ.items() if k != "OPENBLAS_NUM_THREADS"}
+    done = subprocess.run(
+        [sys.executable, "-c", script, str(FIXTURES / "units-report.xlsx")],
+        env=env, capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    # numpy came in (matplotlib, a dependency, brings it), and the command can still fork.
+    assert done.stdout.split() == ["True", "True"]

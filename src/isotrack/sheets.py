@@ -383,6 +383,10 @@ def _delimiter(text: str) -> str:
 
 def _xlsx_rows(source: str, data: bytes) -> Iterator[Sequence[Value]]:
     """The rows of the first worksheet that has a header row (else the first worksheet)."""
+    # openpyxl imports numpy where it is installed (matplotlib brings it), and numpy's OpenBLAS
+    # starts a pool of threads, which would keep a large import from forking the child that
+    # writes its file (see ``forked.can_fork``). isotrack does no linear algebra: one thread.
+    os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
     from openpyxl import load_workbook
 
     try:
