@@ -5,8 +5,9 @@ history with the new events (a fold), and serialising and writing the file. A ch
 file beside the database, on the second core, while this process checks; the file is renamed
 into place only once both are done (see ``storage._fill_and_check``). The check, the longer
 step, runs here: a child pays for every page of this process it touches, which are copied.
-A large CSV sheet is read in two halves the same way, the child sending its half's cells back
-as bytes (see ``sheets._read_beside``).
+``Beside`` runs a part of a larger piece of work the same way and sends its value back: half
+of a long CSV sheet's rows are read so (see ``sheets._halfway``), and half of a large import's
+rows planned.
 
 Only where ``fork`` is safe and worth it: on Linux, with more than one core, and with no other
 thread running (a forked child gets one thread, and a lock another thread held stays locked).
@@ -17,13 +18,17 @@ saves time, never decides an outcome this process would not reach on its own.
 from __future__ import annotations
 
 import os
+import pickle
 import sys
 from collections.abc import Callable
 from contextlib import suppress
-from typing import TYPE_CHECKING
+from types import TracebackType
+from typing import TYPE_CHECKING, Generic, TypeVar
 
 if TYPE_CHECKING:
     import signal
+
+T = TypeVar("T")
 
 
 def can_fork() -> bool:
@@ -133,6 +138,43 @@ class Forked:
         if self._answers >= 0:
             answers, self._answers = self._answers, -1
             os.close(answers)
+
+
+class Beside(Generic[T]):
+    """``work()`` run in a forked child while this process goes on, its value sent back
+    pickled (from this process's own child: trusted); or run here by ``result``, where no
+    child can run or when it fails, so that what ``work`` raises is raised here, as it would
+    be without a child. ``work`` must leave this process's state as it found it: it may run
+    here. A context manager: the child is ended on leaving, if it still runs."""
+
+    def __init__(self, work: Callable[[], T]) -> None:
+        self._work = work
+        self._child: Forked | None = None
+        if can_fork():
+            with suppress(OSError):  # no process or memory to spare: run here
+                self._child = Forked(lambda: pickle.dumps(work(), pickle.HIGHEST_PROTOCOL))
+
+    def result(self) -> T:
+        answer = self._child.answer() if self._child is not None else None
+        if answer is None:
+            return self._work()
+        value: T = pickle.loads(answer)
+        return value
+
+    def close(self) -> None:
+        if self._child is not None:
+            self._child.close()
+
+    def __enter__(self) -> Beside[T]:
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        trace: TracebackType | None,
+    ) -> None:
+        self.close()
 
 
 def _become_child(parent: int, stopping: set[signal.Signals], mask: set[int]) -> None:

@@ -19,7 +19,6 @@ import functools
 import io
 import itertools
 import os
-import pickle
 import re
 import tempfile
 import unicodedata
@@ -34,6 +33,7 @@ from typing import TYPE_CHECKING, Any, cast
 import orjson
 
 from isotrack.errors import IsotrackError, UsageError
+from isotrack.forked import Beside
 from isotrack.render.report import safe_cell
 from isotrack.text import SPACES, fold, quoted
 
@@ -284,7 +284,7 @@ def read_sheet(source: str, data: bytes, fmt: str) -> Sheet:
             "csv",
             _csv_rows(source, text[:split], delimiter),
             text_only=True,
-            beside=lambda columns: _Beside(lambda: _read_rows(
+            beside=lambda columns: Beside(lambda: _read_rows(
                 _csv_rows(source, rest, delimiter), columns, 0, text_only=True
             )),
         )  # fmt: skip
@@ -443,39 +443,13 @@ def _clean(value: Value) -> Value:
 _Body = tuple[list[int], dict[str, list[Value]], int]
 
 
-class _Beside:
-    """``read()`` run by a forked child while this process goes on (see ``isotrack.forked``),
-    or here: where no child can run, or when it fails, ``result`` reads here, so that an error
-    in what it reads is raised here, as it would be without a child."""
-
-    def __init__(self, read: Callable[[], _Body]) -> None:
-        from isotrack import forked
-
-        self._read = read
-        self._child: forked.Forked | None = None
-        if forked.can_fork():
-            with suppress(OSError):  # no process or memory to spare: read here
-                self._child = forked.Forked(lambda: pickle.dumps(read(), protocol=5))
-
-    def result(self) -> _Body:
-        answer = self._child.answer() if self._child is not None else None
-        if answer is None:
-            return self._read()
-        body: _Body = pickle.loads(answer)  # (from this process's own child)
-        return body
-
-    def close(self) -> None:
-        if self._child is not None:
-            self._child.close()
-
-
 def _table(
     source: str,
     fmt: str,
     rows: Iterable[Sequence[Value]],
     *,
     text_only: bool = False,
-    beside: Callable[[list[tuple[int, str]]], _Beside] | None = None,
+    beside: Callable[[list[tuple[int, str]]], Beside[_Body]] | None = None,
 ) -> Sheet:
     """Rows of cells -> a Sheet: find the header row, map its columns, keep the rows that are
     not blank. ``text_only``: every cell is text (a CSV file's). ``beside``: the rows that
