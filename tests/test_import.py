@@ -8,7 +8,6 @@ import io
 import json
 import shutil
 import tempfile
-from collections import Counter
 from collections.abc import Callable
 from datetime import date, timedelta
 from pathlib import Path
@@ -23,7 +22,6 @@ from conftest import Run, file_hash
 from fixtures.sheet_text import EN_HEADER
 from histories import OPS, TODAY, Db, Op, apply, base
 from isotrack import events as ev
-from isotrack import forked, importer
 from isotrack.errors import ImportRowError, IsotrackError
 from isotrack.eventfile import export_events
 from isotrack.importer import bulk_ids
@@ -310,92 +308,6 @@ def test_every_bad_row_is_reported_and_nothing_written(org: Db) -> None:
     assert str(caught.value).splitlines()[0] == (
         "bad-rows.csv: nothing was imported: 18 problems in 17 rows"
     )
-
-
-def halves_planned_apart(monkeypatch: pytest.MonkeyPatch) -> list[bool]:
-    """Every sheet's second half planned by a child from now on, however small the sheet:
-    whether each child answered. (``can_fork`` says yes: the native threads other tests'
-    libraries leave in this process make it say no here; see ``children`` in test_forked.py.)"""
-    monkeypatch.setattr(importer, "PLAN_BESIDE_FROM", 0)
-    monkeypatch.setattr(forked, "can_fork", lambda: True)
-    answers: list[bool] = []
-    real = forked.Forked.answer
-
-    def answer(self: forked.Forked) -> bytes | None:
-        got = real(self)
-        answers.append(got is not None)
-        return got
-
-    monkeypatch.setattr(forked.Forked, "answer", answer)
-    return answers
-
-
-@pytest.fixture
-def plan_in_halves(monkeypatch: pytest.MonkeyPatch) -> list[bool]:
-    return halves_planned_apart(monkeypatch)
-
-
-def test_a_sheet_planned_in_two_halves_has_the_problems_of_one(
-    org: Db, plan_in_halves: list[bool]
-) -> None:
-    assert org.refused(FIXTURES / "bad-rows.csv") == BAD_ROWS
-    assert plan_in_halves == [True]
-
-
-def test_a_sheet_planned_in_two_halves_writes_what_one_would(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """New units under units of the database and of the sheet, changed and unchanged ones,
-    rows on either side of the middle: the same history, the same counts."""
-    rows = [
-        ["QK2", "Quân khu 2", "", "", "announced", "15/03/2019", "2015", "", "0", "12", "0"],
-        ["LC-BACHA", "", "", "", "applying", "01/02/2025", "", "", "4", "", ""],
-    ]
-    rows += [[f"N{i}", f"Đơn vị {i}", "district-command", "N0" if i % 2 else "QK2-LAOCAI",
-              ["building", "applying", "lapsed", ""][i % 4], f"{i % 28 + 1:02d}/05/2021",
-              "2015" if i % 3 else "", "Vinacontrol" if i % 5 else "", str(i % 7), "", ""]
-             for i in range(30)]  # fmt: skip
-    path = sheet(tmp_path / "mixed.csv", rows)
-    results = []
-    for name in ("whole", "halves"):
-        db = Db(tmp_path / f"{name}.json")
-        db.imp(FIXTURES / "excel-csv-utf8-semicolon.csv", on=date(2024, 1, 1))
-        if name == "halves":
-            answers = halves_planned_apart(monkeypatch)
-        result = db.imp(path)
-        counts = (result.new_units, result.changed_units, result.unchanged_units)
-        types = Counter(event.type for event in result.write.events)
-        results.append((db.units(), counts, types))
-    assert answers == [True]
-    assert results[0] == results[1]
-    assert results[0][1] == (30, 1, 1)
-
-
-def test_a_row_found_bad_in_the_second_half_blocks_its_sub_units_in_the_first(
-    org: Db, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """A new unit with no name, late in the sheet, under which a unit early in the sheet is
-    founded: only the missing name is reported, in two halves as in one."""
-    rows = [["C", "Đơn vị C", "district-command", "P", "", "", "", "", "", "", ""]]
-    rows += [[f"A{i}", f"Đơn vị {i}", "district-command", "QK2", "", "", "", "", "", "", ""]
-             for i in range(20)]  # fmt: skip
-    rows += [["P", "", "provincial-command", "QK2", "", "", "", "", "", "", ""]]
-    path = sheet(tmp_path / "p.csv", rows)
-    whole = org.refused(path)
-    assert whole == [("row 23, column name", "P is not in the database: a new unit needs a name")]
-    answers = halves_planned_apart(monkeypatch)
-    assert org.refused(path) == whole
-    assert answers == [True]
-
-
-def test_a_half_whose_child_fails_is_planned_here(
-    org: Db, plan_in_halves: list[bool], monkeypatch: pytest.MonkeyPatch
-) -> None:
-    def dead(self: forked.Forked) -> None:
-        self.close()
-
-    monkeypatch.setattr(forked.Forked, "answer", dead)
-    assert org.refused(FIXTURES / "bad-rows.csv") == BAD_ROWS
 
 
 KINDS = (

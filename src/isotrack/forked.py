@@ -6,8 +6,10 @@ file beside the database, on the second core, while this process checks; the fil
 into place only once both are done (see ``storage._fill_and_check``). The check, the longer
 step, runs here: a child pays for every page of this process it touches, which are copied.
 ``Beside`` runs a part of a larger piece of work the same way and sends its value back: half
-of a long CSV sheet's rows are read so (see ``sheets._halfway``), and half of a large import's
-rows planned.
+of a long CSV sheet's rows are read so (see ``sheets._halfway``). Only early in a command is
+that worth it: once this process holds much, both it and its child copy every page they touch
+(for Python, every object they read: its reference count is written), and planning half of a
+large import's rows in a child made the planning slower, not faster.
 
 Only where ``fork`` is safe and worth it: on Linux, with more than one core, and with no other
 thread running (a forked child gets one thread, and a lock another thread held stays locked).

@@ -19,7 +19,7 @@ import gc
 import os
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager, nullcontext
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from itertools import repeat, starmap
@@ -32,7 +32,6 @@ from isotrack.dates import MAX_YEAR, MIN_YEAR, parse_date
 from isotrack.errors import DateError, ImportRowError, IsotrackError
 from isotrack.eventfile import EventFile, parse_event_file
 from isotrack.events import Event
-from isotrack.forked import Beside
 from isotrack.sheets import (
     COLUMNS,
     COUNT_COLUMNS,
@@ -93,8 +92,6 @@ NO_CONSULTANT = frozenset(
     for word in ("none", "no", "-", "không", "không có", "không thuê", "tự xây dựng")
 )
 COLUMN_ORDER = {column.key: index for index, column in enumerate(COLUMNS)}
-# A sheet of this many rows or more has its second half planned by a child process.
-PLAN_BESIDE_FROM = 10_000
 
 
 @dataclass(frozen=True)
@@ -504,59 +501,9 @@ class _SheetImport:
     # ---- comparing with the registry
 
     def plan(self) -> None:
-        """Each row's events, in the order of the rows; a large sheet's second half planned by
-        a child process at the same time (each row is planned alone, from what the sheet and
-        the database hold)."""
         self._found_dates()
         total = len(self.rows)
-        half = total // 2 if total >= PLAN_BESIDE_FROM else total
-        with Beside(lambda: self._planned_apart(half)) if half < total else nullcontext() as rest:
-            self._plan_rows(0, half)
-            if rest is not None:
-                specs, problems, bad, counts = rest.result()
-                self.specs += specs
-                self.problems += problems
-                for index in bad:
-                    self.rows[index].bad = True
-                self.new_units += counts[0]
-                self.changed_units += counts[1]
-                self.unchanged_units += counts[2]
-        if self.specs:
-            rows, keys, units, types, days, datas, levels = zip(*self.specs, strict=True)
-            self.specs = []
-            self.origin_rows, self.origin_keys = rows, keys
-            self.planned = self.stamp.events(units, types, days, datas, levels)
-        if self.progress is not None:
-            self.progress("checking rows", total, total)
-
-    def _planned_apart(
-        self, start: int
-    ) -> tuple[list[_Spec], list[Problem], list[int], tuple[int, int, int]]:
-        """The rows from ``start`` on planned apart from the rest: their specs, problems, the
-        rows found bad and the counts of new, changed and unchanged units. Leaves this planner
-        as it was but for the rows' bad marks (it runs in a child, or here if none can)."""
-        kept = (self.specs, self.problems, self.progress, self.counts)
-        self.specs, self.problems, self.progress = [], [], None
-        self.new_units = self.changed_units = self.unchanged_units = 0
-        try:
-            self._plan_rows(start, len(self.rows))
-            bad = [index for index in range(start, len(self.rows)) if self.rows[index].bad]
-            return self.specs, self.problems, bad, self.counts
-        finally:
-            self.specs, self.problems, self.progress, self.counts = kept
-
-    @property
-    def counts(self) -> tuple[int, int, int]:
-        return self.new_units, self.changed_units, self.unchanged_units
-
-    @counts.setter
-    def counts(self, counts: tuple[int, int, int]) -> None:
-        self.new_units, self.changed_units, self.unchanged_units = counts
-
-    def _plan_rows(self, start: int, stop: int) -> None:
-        total = len(self.rows)
-        for index in range(start, stop):
-            row = self.rows[index]
+        for index, row in enumerate(self.rows):
             self.tick(index, total)
             if row.bad:
                 continue
@@ -582,6 +529,13 @@ class _SheetImport:
                 self.changed_units += 1
             elif not row.bad:
                 self.unchanged_units += 1
+        if self.specs:
+            rows, keys, units, types, days, datas, levels = zip(*self.specs, strict=True)
+            self.specs = []
+            self.origin_rows, self.origin_keys = rows, keys
+            self.planned = self.stamp.events(units, types, days, datas, levels)
+        if self.progress is not None:
+            self.progress("checking rows", total, total)
 
     def _found_dates(self) -> None:
         """When each new unit is founded: its ``founded`` cell, else the earliest date its row
