@@ -519,3 +519,33 @@ def test_reading_a_workbook_leaves_a_command_able_to_fork() -> None:
     )  # fmt: skip
     # numpy came in (matplotlib, a dependency, brings it), and the command can still fork.
     assert done.stdout.split() == ["True", "True"]
+
+
+def test_a_child_answers_a_command_started_with_its_streams_closed() -> None:
+    """With standard streams closed, a pipe would get their numbers, which the child covers
+    with /dev/null: its ends are kept above them."""
+    import subprocess
+    import sys
+
+    script = (
+        "import os, sys\n"
+        "from isotrack.forked import Beside, Forked\n"
+        "child = Forked(lambda: b'hello')\n"
+        "with Beside(lambda: [1, 2, 3]) as rest:\n"
+        "    said = repr((child.answer(), rest.result()))\n"
+        "os.write(int(sys.argv[1]), said.encode())\n"
+    )
+    read, write = os.pipe()
+    try:
+        done = subprocess.run(
+            [sys.executable, "-c", script, str(write)],
+            pass_fds=(write,),
+            preexec_fn=lambda: (os.close(0), os.close(1), os.close(2)),
+            timeout=60,
+        )
+        os.close(write)
+        said = os.read(read, 1000)
+    finally:
+        os.close(read)
+    assert done.returncode == 0
+    assert said == b"(b'hello', [1, 2, 3])"

@@ -582,6 +582,15 @@ def test_an_error_in_the_second_half_is_the_error_of_the_whole() -> None:
     assert halves == whole
 
 
+def test_a_title_row_longer_than_half_the_text_keeps_it_whole() -> None:
+    """The header may be on any of the first rows: a text split before them would have no
+    header in its first half."""
+    text = "Báo cáo " + "x" * 500 + "\ncode,name\n" + "".join(f"A{i},a\n" for i in range(15))
+    halves, whole = read_both_ways(text)
+    assert isinstance(whole, sheets.Sheet)
+    assert halves == whole
+
+
 def test_only_a_long_text_without_quotes_is_read_in_halves() -> None:
     rows = "".join(f"A{i},a{i}\n" for i in range(50))
     assert sheets._halfway("code,name\n" + rows) is None  # short
@@ -590,4 +599,4 @@ def test_only_a_long_text_without_quotes_is_read_in_halves() -> None:
         patch.setattr(forked, "can_fork", lambda: True)
         assert sheets._halfway("code,name\n" + rows) is not None
         assert sheets._halfway('code,name\nX,"a, b"\n' + rows) is None  # a quoted cell
-        assert sheets._halfway("code,name\n" + "A,a\n" * 5) is None  # header rows past half
+        assert sheets._halfway("code,name\n" + "A,a\n" * 5) is None  # under 10 lines

@@ -338,3 +338,15 @@ def test_edition_rank_is_a_year_or_zero_for_any_text(code: str | None) -> None:
     assert rank >= 0
     if code and code.isascii() and code.isdigit():
         assert rank == int(code)
+
+
+def test_targets_hold_at_every_date_in_a_history_without_undo() -> None:
+    """A target is timeless, whatever day it was set: a fold as of any date holds it, and
+    removing it ends it at every date too (no undo in the history: the fold's quick path)."""
+    founded = event("R", ev.FOUNDED, "2010-01-01", {"name": "R", "kind": "agency"})
+    target = {"name": "t", "deadline": "2030-12-31"}
+    history = [founded, event("", ev.TARGET_SET, "2026-05-01", target)]
+    assert fold(history, "2015-01-01").targets == {"t": target}
+    removed = [*history, event("", ev.TARGET_REMOVED, "2026-06-01", {"name": "t"})]
+    assert fold(removed, "2015-01-01").targets == {}
+    assert fold(removed).units["R"].history == [founded]  # (targets are no unit's history)

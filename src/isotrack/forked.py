@@ -74,7 +74,7 @@ class Forked:
         self._pid: int | None = None
         parent = os.getpid()
         previous = signal.pthread_sigmask(signal.SIG_BLOCK, ())  # the mask as it is
-        self._answers, sends = os.pipe()
+        self._answers, sends = _pipe()
         try:
             signal.pthread_sigmask(signal.SIG_BLOCK, stopping)
             pid = os.fork()
@@ -158,7 +158,7 @@ class Beside(Generic[T]):
 
     def result(self) -> T:
         answer = self._child.answer() if self._child is not None else None
-        if answer is None:
+        if not answer:  # (a value pickled is never empty: an empty answer is no answer)
             return self._work()
         value: T = pickle.loads(answer)
         return value
@@ -177,6 +177,23 @@ class Beside(Generic[T]):
         trace: TracebackType | None,
     ) -> None:
         self.close()
+
+
+def _pipe() -> tuple[int, int]:
+    """A pipe whose two ends are above the standard streams: a process started with one of
+    them closed would get that number for an end, which the child then covers with
+    ``/dev/null`` (its answer would be lost, and an empty one taken for it)."""
+    import fcntl
+
+    ends = os.pipe()
+    try:
+        return (
+            fcntl.fcntl(ends[0], fcntl.F_DUPFD_CLOEXEC, 3),
+            fcntl.fcntl(ends[1], fcntl.F_DUPFD_CLOEXEC, 3),
+        )
+    finally:
+        for end in ends:
+            os.close(end)
 
 
 def _become_child(parent: int, stopping: set[signal.Signals], mask: set[int]) -> None:

@@ -296,11 +296,11 @@ READ_BESIDE_FROM = 1_000_000
 
 
 def _halfway(text: str) -> int | None:
-    """Where a CSV text is split to read its halves at once, on two cores: after the line end
-    nearest its middle. Only a long text (``READ_BESIDE_FROM``) in which a row is a line: one
-    without a quote character, so that no cell runs over a line end (a spreadsheet quotes such
-    cells, and cells holding the separator: rare in sheets saved with ``;`` or tabs). The first
-    half holds every row the header may be on. ``None``: read it all here."""
+    """Where a CSV text is split to read its halves at once, on two cores: after the first
+    line end from its middle on. Only a long text (``READ_BESIDE_FROM``) in which a row is a
+    line: one without a quote character, so that no cell runs over a line end (a spreadsheet
+    quotes such cells, and cells holding the separator: rare in sheets saved with ``;`` or
+    tabs). The first half holds every row the header may be on. ``None``: read it all here."""
     if len(text) < READ_BESIDE_FROM or '"' in text:
         return None
     from isotrack import forked
