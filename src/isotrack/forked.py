@@ -20,7 +20,6 @@ saves time, never decides an outcome this process would not reach on its own.
 from __future__ import annotations
 
 import os
-import pickle
 import sys
 from collections.abc import Callable
 from contextlib import suppress
@@ -153,6 +152,8 @@ class Beside(Generic[T]):
         self._work = work
         self._child: Forked | None = None
         if can_fork():
+            import pickle  # (here: 15 ms of start-up otherwise, for every command)
+
             with suppress(OSError):  # no process or memory to spare: run here
                 self._child = Forked(lambda: pickle.dumps(work(), pickle.HIGHEST_PROTOCOL))
 
@@ -160,6 +161,8 @@ class Beside(Generic[T]):
         answer = self._child.answer() if self._child is not None else None
         if not answer:  # (a value pickled is never empty: an empty answer is no answer)
             return self._work()
+        import pickle
+
         value: T = pickle.loads(answer)
         return value
 
