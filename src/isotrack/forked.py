@@ -141,6 +141,24 @@ class Forked:
             os.close(answers)
 
 
+def start(run: Callable[[], object]) -> Forked | None:
+    """``run()`` started in a child process, where one can run beside this one (see
+    ``can_fork``); ``None`` where none can or none can be started (no process or memory to
+    spare): the caller then does the work itself."""
+    if not can_fork():
+        return None
+    try:
+        return Forked(run)
+    except OSError:
+        return None
+
+
+def _pickled(value: object) -> bytes:
+    import pickle
+
+    return pickle.dumps(value, pickle.HIGHEST_PROTOCOL)
+
+
 class Beside(Generic[T]):
     """``work()`` run in a forked child while this process goes on, its value sent back
     pickled (from this process's own child: trusted); or run here by ``result``, where no
@@ -150,18 +168,13 @@ class Beside(Generic[T]):
 
     def __init__(self, work: Callable[[], T]) -> None:
         self._work = work
-        self._child: Forked | None = None
-        if can_fork():
-            import pickle  # (here: 15 ms of start-up otherwise, for every command)
-
-            with suppress(OSError):  # no process or memory to spare: run here
-                self._child = Forked(lambda: pickle.dumps(work(), pickle.HIGHEST_PROTOCOL))
+        self._child = start(lambda: _pickled(work()))
 
     def result(self) -> T:
         answer = self._child.answer() if self._child is not None else None
         if not answer:  # (a value pickled is never empty: an empty answer is no answer)
             return self._work()
-        import pickle
+        import pickle  # (here: 15 ms of start-up otherwise, for every command)
 
         value: T = pickle.loads(answer)
         return value

@@ -46,7 +46,6 @@ if sys.platform != "win32":
 if TYPE_CHECKING:
     from tinydb import TinyDB
 
-    from isotrack.forked import Forked
 
 __all__ = [
     "MIGRATIONS",
@@ -416,7 +415,9 @@ def _fill_and_check(
     ``isotrack.forked``) while ``before_commit`` runs in this one, and written here after all if
     the child fails or cannot start. Either way ``before_commit`` has passed and the file is
     written when this returns, and a refused write says why, even when the disk is full."""
-    child = _child_writing(fill, temp) if aside else None
+    from isotrack import forked
+
+    child = forked.start(lambda: fill(temp)) if aside else None
     try:
         if before_commit is not None:
             before_commit()
@@ -427,18 +428,6 @@ def _fill_and_check(
     finally:
         if child is not None:
             child.close()
-
-
-def _child_writing(fill: Callable[[str], None], temp: str) -> Forked | None:
-    """A child process running ``fill(temp)``, where one can run beside this process."""
-    from isotrack import forked
-
-    if not forked.can_fork():
-        return None
-    try:
-        return forked.Forked(lambda: fill(temp))
-    except OSError:  # no process or memory to spare: written here instead
-        return None
 
 
 def _backup_name(ns: int) -> str:
