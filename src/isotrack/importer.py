@@ -297,8 +297,18 @@ _Spec = tuple[int, str, str, str, date, dict[str, Any], int]
 _make = tuple.__new__
 
 
-# A problem of a sheet: its row, its column's order, where it is, what is wrong.
+# A problem of a file: its row (or line; 0 for the file as a whole), its column's order, where
+# it is, what is wrong.
 Problem = tuple[int, int, str, str]
+
+
+def _refuse(source: str, problems: list[Problem], noun: str) -> None:
+    """Refuse the import of ``source`` for ``problems``, if there are any, listed in the
+    file's order (``noun``: what its places are, rows, units or lines)."""
+    if problems:
+        ordered = sorted(problems, key=lambda p: (p[0], p[1]))
+        listed = [(where, what) for _, _, where, what in ordered]
+        raise ImportRowError(source, listed, len({p[0] for p in ordered}), noun)
 
 
 class _SheetImport:
@@ -951,14 +961,8 @@ def _import_sheet(
             work.anomaly_problems(added_anomalies(req.full, req.events, new), req.events)
             return work.problems[start:]
 
-        def refuse(problems: list[Problem]) -> None:
-            if problems:
-                ordered = sorted(problems, key=lambda p: (p[0], p[1]))
-                listed = [(where, what) for _, _, where, what in ordered]
-                raise ImportRowError(sheet.source, listed, len({p[0] for p in ordered}), noun)
-
         if work.problems:  # fold now too, to report every problem of the file at once
-            refuse([*work.problems, *(run() if new else [])])
+            _refuse(sheet.source, [*work.problems, *(run() if new else [])], noun)
         counts.update(
             new=work.new_units, changed=work.changed_units, unchanged=work.unchanged_units
         )
@@ -968,7 +972,7 @@ def _import_sheet(
                 "database"
             )
         req.kept = new
-        req.check = lambda: refuse(run())
+        req.check = lambda: _refuse(sheet.source, run(), noun)
 
     result = tracker.write(build, dry_run, what=f"importing {sheet.source}", create=True)
     return ImportResult(
@@ -1073,10 +1077,8 @@ def _merge_plan(
         ]
 
     def refuse(found: list[tuple[int, str]]) -> None:
-        if found:
-            ordered = sorted(found, key=lambda p: p[0])
-            listed = [(f"line {line}" if line else "file", what) for line, what in ordered]
-            raise ImportRowError(source, listed, len({p[0] for p in ordered}), "line")
+        where = [(line, 0, f"line {line}" if line else "file", what) for line, what in found]
+        _refuse(source, where, "line")
 
     refuse(problems)  # (the history is folded only with lines that can be read)
     req.check = lambda: refuse(run())
