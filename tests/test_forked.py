@@ -433,16 +433,24 @@ def test_a_child_ends_with_its_command(tmp_path: Path) -> None:
     import signal
     import subprocess
 
+    started = tmp_path / "started"
     script = (
         "import os, sys, time\n"
+        "from pathlib import Path\n"
         "from isotrack.forked import Forked\n"
-        "child = Forked(lambda: time.sleep(60))\n"
+        "child = Forked(lambda: (Path(sys.argv[1]).touch(), time.sleep(60)))\n"
         "print(child._pid, flush=True)\n"
         "time.sleep(60)\n"
     )
-    process = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
+    process = subprocess.Popen(
+        [sys.executable, "-c", script, str(started)], stdout=subprocess.PIPE, text=True
+    )
     assert process.stdout is not None
     pid = int(process.stdout.readline())
+    deadline = time.monotonic() + 10
+    while not started.exists():  # past its first steps: only the parent-death signal ends it
+        assert time.monotonic() < deadline, "the child never started its work"
+        time.sleep(0.02)
     process.send_signal(signal.SIGKILL)
     process.wait()
     process.stdout.close()

@@ -106,8 +106,39 @@ def test_the_console_script_ends_with_the_commands_code_and_message(tmp_path: Pa
     assert done.stderr.startswith("error: no isotrack database at ")
 
 
+@pytest.mark.parametrize(
+    ("args", "code"),
+    [(["--version"], 0), (["unit", "add", "X"], 2), (["check"], 3)],  # (usage; a target missed)
+)
+def test_the_console_script_ends_with_the_commands_own_code(
+    tmp_path: Path, args: list[str], code: int
+) -> None:
+    db = tmp_path / "db.json"
+    # In 2031 the sample's 2030 target for district commands is missed.
+    env = {**os.environ, "ISOTRACK_DB": str(db), "ISOTRACK_TODAY": "2031-06-01"}
+    if code == 3:
+        for setup in (["init", "--sample"], ["target", "install"]):
+            subprocess.run([sys.executable, "-m", "isotrack", *setup], env=env, check=True,
+                           capture_output=True)  # fmt: skip
+    done = subprocess.run([sys.executable, "-m", "isotrack", *args], env=env,
+                          capture_output=True, text=True)  # fmt: skip
+    assert done.returncode == code, done.stderr
+
+
 def test_the_console_script_is_the_one_that_ends_at_once() -> None:
+    """The installed script runs ``entry.run``, which ends the process without the
+    interpreter's clean-up: an exit handler registered before it never runs."""
     from importlib.metadata import entry_points
 
     (script,) = entry_points(group="console_scripts", name="isotrack")
     assert script.value == "isotrack.entry:run"
+    done = python(
+        "import atexit, sys\n"
+        "atexit.register(lambda: print('cleaned up'))\n"
+        "sys.argv = ['isotrack', '--version']\n"
+        "from isotrack.entry import run\n"
+        "run()\n"
+    )
+    assert done.returncode == 0
+    assert "isotrack" in done.stdout
+    assert "cleaned up" not in done.stdout

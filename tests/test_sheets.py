@@ -406,6 +406,13 @@ def test_cells_read_as_each_cell_cleaned_alone(rows: list[list[str]], separator:
     assert sheet.delimiter == separator
 
 
+def test_control_characters_at_a_cells_ends_are_kept_for_its_reader_to_refuse() -> None:
+    """Python counts U+001C to U+001F and U+0085 as white space: a cell is stripped of its
+    spaces only, so that those reach the importer, which refuses them, instead of vanishing."""
+    sheet = csv_sheet("code,name\nA1,\x1fX\x85 \n")
+    assert sheet.rows == [(2, {"code": "A1", "name": "\x1fX\x85"})]
+
+
 def test_a_character_whose_nfc_is_the_separator_stays_in_its_cell() -> None:
     """U+037E (Greek question mark) is ';' in NFC: cells are split first, then normalised."""
     sheet = csv_sheet("code;name;kind\nA1;Tr\u037em X;ministry\n")
