@@ -511,6 +511,8 @@ def test_bulk_ids_are_random_uuids() -> None:
     ids = bulk_ids(1000)
     assert len(set(ids)) == 1000
     assert all(uuid.UUID(hex=i).version == 4 and uuid.UUID(hex=i).hex == i for i in ids)
+    assert bulk_ids(0) == []
+    assert [len(i) for i in bulk_ids(1)] == [32]
 
 
 # --------------------------------------------------------------------------------------------

@@ -392,10 +392,20 @@ class _SheetImport:
         # A row's counts in its own order of columns (or keys): the first names the cell of a
         # problem, and they are stored in that order.
         count_keys = [key for key in sheet.columns if key in COUNT_COLUMNS]
-        counts: list[Any] = [
-            {k: v for k, v in zip(count_keys, cells, strict=True) if v is not None}
-            for cells in zip(*(columns[k] for k in count_keys), strict=True)
-        ] if count_keys else [{} for _ in kept]  # fmt: skip
+        count_columns = [columns[key] for key in count_keys]
+        # Made in C (dict of zip), then the blank cells taken out of the rows that have any.
+        counts: list[Any] = (
+            list(map(dict, map(zip, repeat(count_keys), zip(*count_columns, strict=True))))
+            if count_keys
+            else [{} for _ in kept]
+        )
+        if any(None in column for column in count_columns):
+            counts = [
+                {k: v for k, v in row_counts.items() if v is not None}
+                if None in row_counts.values()
+                else row_counts
+                for row_counts in counts
+            ]
         if count_keys and sheet.key_order is not None:
             orders = [sheet.key_order[i] for i in kept]
             counts = [
@@ -513,16 +523,18 @@ class _SheetImport:
     def plan(self) -> None:
         self._found_dates()
         total = len(self.rows)
+        known = self.full.units
         for index, row in enumerate(self.rows):
-            self.tick(index, total)
+            if index % PROGRESS_EVERY == 0:
+                self.tick(index, total)
             if row.bad:
                 continue
-            before, problems = len(self.specs), len(self.problems)
-            unit = self.full.units.get(row.code)
+            unit = known.get(row.code)
             if unit is None:
                 self._plan_new(row)
                 self.new_units += 1
                 continue
+            before, problems = len(self.specs), len(self.problems)
             self._plan_existing(row, unit)
             if unit.ended is not None and any(
                 spec[4].isoformat() > unit.ended for spec in self.specs[before:]
@@ -604,14 +616,19 @@ class _SheetImport:
         known = self.full.units.get(code)
         return date.fromisoformat(known.founded) if known is not None else None
 
-    def _add(self, row: _Row, key: str, type_: str, on: date, data: dict[str, Any]) -> None:
-        # Recorded times order events that tie on date and rank: parents' foundings before
-        # their sub-units', and a lapse after the stage it ends (same day, same rank).
-        if type_ == ev.FOUNDED:
-            level = self.depth(row.code)
-        else:
-            level = 1 if type_ == ev.STAGE and data.get("stage") == "lapsed" else 0
+    def _add(
+        self, row: _Row, key: str, type_: str, on: date, data: dict[str, Any], level: int = 0
+    ) -> None:
+        """Plan an event. ``level`` orders events that tie on date and rank by their recorded
+        times: parents' foundings before their sub-units' (see ``_found``), a lapse after the
+        stage it ends (same day, same rank: see ``_stage``)."""
         self.specs.append((row.number, key, row.code, type_, on, data, level))
+
+    def _found(self, row: _Row, key: str, on: date, data: dict[str, Any]) -> None:
+        self._add(row, key, ev.FOUNDED, on, data, self.depth(row.code))
+
+    def _stage(self, row: _Row, key: str, on: date, data: dict[str, Any]) -> None:
+        self._add(row, key, ev.STAGE, on, data, 1 if data["stage"] == "lapsed" else 0)
 
     def _plan_new(self, row: _Row) -> None:
         if row.name is None:
@@ -632,11 +649,11 @@ class _SheetImport:
         if parent_founded is not None and parent_founded > founded:
             # Founded before its parent: it was moved there later. A snapshot holds no earlier
             # parent, so it stands alone until its parent is founded, then moves under it.
-            self._add(row, key, ev.FOUNDED, founded, {"name": row.name, "kind": row.kind})
+            self._found(row, key, founded, {"name": row.name, "kind": row.kind})
             self._add(row, "parent", ev.MOVED, parent_founded, {"parent": row.parent})
         else:
             data = {"name": row.name, "kind": row.kind, "parent": row.parent}
-            self._add(row, key, ev.FOUNDED, founded, data)
+            self._found(row, key, founded, data)
         row_on = row.date or self.on
         stage_on = row.stage_date or row_on
         stage_data: dict[str, Any] = {}
@@ -657,8 +674,8 @@ class _SheetImport:
             if row.stage == "lapsed":
                 # Only a QMS being built, applied or announced can lapse: a new unit reported as
                 # lapsed had one, so record the least the row implies, on the same day.
-                self._add(row, key, ev.STAGE, stage_on, {"stage": "building"})
-            self._add(row, key, ev.STAGE, stage_on, {"stage": row.stage or "none", **stage_data})
+                self._stage(row, key, stage_on, {"stage": "building"})
+            self._stage(row, key, stage_on, {"stage": row.stage or "none", **stage_data})
         if row.counts and (any(row.counts.values()) or row.procedures_date):
             key = "procedures_date" if row.procedures_date else next(iter(row.counts))
             self._add(row, key, ev.PROCEDURES, row.procedures_date or row_on, dict(row.counts))
@@ -775,7 +792,7 @@ class _SheetImport:
         if writes_stage:
             key = "stage_date" if row.stage_date else "stage"
             stage = row.stage or then.stage
-            self._add(row, key, ev.STAGE, stage_on, {"stage": stage, **stage_data})
+            self._stage(row, key, stage_on, {"stage": stage, **stage_data})
 
     def depth(self, code: str) -> int:
         """How many new units of the sheet stand above ``code`` (a cycle stops the count)."""
@@ -1115,8 +1132,7 @@ def bulk_ids(count: int) -> list[str]:
     raw = bytearray(os.urandom(16 * count))
     raw[6::16] = raw[6::16].translate(_UUID_VERSION)
     raw[8::16] = raw[8::16].translate(_UUID_VARIANT)
-    text = raw.hex()
-    return [text[i : i + 32] for i in range(0, 32 * count, 32)]
+    return raw.hex(" ", 16).split(" ") if count else []
 
 
 # The bits that make 16 random bytes a version-4 UUID, as byte tables for bytes.translate.

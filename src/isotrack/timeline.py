@@ -393,8 +393,10 @@ class _Folder:
             self.flag(event, f"{code}: founded again on {event.on} (code already used)")
             return
         parent = data.get("parent") or None
-        if parent is not None and not self.live_at(parent):
-            self.flag(event, f"{code}: parent {parent} does not exist on {event.on}")
+        if parent is not None:
+            above = units.get(parent)  # (``live_at``, inlined: this runs once per unit)
+            if above is None or above.ended is not None:
+                self.flag(event, f"{code}: parent {parent} does not exist on {event.on}")
         # Positional: the first five fields, in order (cheaper than keywords, once per unit).
         unit = UnitState(
             code, str(data.get("name", code)), str(data.get("kind", "")), parent, event.on
@@ -450,10 +452,10 @@ class _Folder:
         data = event.data
         current = unit.stage
         stage = str(data.get("stage", current))
-        if stage not in STAGE_ORDER and stage != "lapsed":
-            self.flag(event, f"{unit.code}: unknown stage {quoted(stage)} on {event.on}")
-            return
         if stage != current:  # staying at a stage is never a problem
+            if stage not in STAGE_ORDER and stage != "lapsed":
+                self.flag(event, f"{unit.code}: unknown stage {quoted(stage)} on {event.on}")
+                return
             problem = stage_change_problem(current, stage)
             if problem:
                 self.flag(event, f"{unit.code}: on {event.on}, {problem}")
@@ -479,7 +481,7 @@ class _Folder:
         current = unit.edition
         if edition == current:
             return
-        if edition_rank(edition) < edition_rank(current):
+        if current is not None and edition_rank(edition) < edition_rank(current):
             self.flag(
                 event,
                 f"{unit.code}: on {event.on}, edition {edition} recorded after {current} "
