@@ -409,6 +409,23 @@ def test_an_old_row_fills_history_in_and_then_changes_nothing(org: Db, tmp_path:
     assert org.imp(path).write.changeset is None
 
 
+def test_an_old_row_is_compared_with_the_past_the_fold_made(db: Db, tmp_path: Path) -> None:
+    """A hand-edited file holds a move under a unit that never existed: the fold refuses it
+    (and flags it), so on 2018 the unit was still under P. A row of 2018 saying so matches."""
+    db.add("P", "P", "ministry")
+    db.add("U", "U", "agency", "P", on=date(2015, 1, 1))
+    db.stage("U", "planned", date(2020, 1, 1))  # later than the row: its past is replayed
+    doc = orjson.loads(db.path.read_bytes())
+    cs = next(iter(doc["changesets"].values()))["id"]
+    moved = {"id": "f" * 32, "unit": "U", "type": ev.MOVED, "on": "2016-06-01",
+             "recorded": "2026-01-01T00:00:00.000000+00:00", "changeset": cs,
+             "data": {"parent": "X"}}  # fmt: skip
+    doc["events"][str(len(doc["events"]) + 1)] = moved
+    db.path.write_bytes(orjson.dumps(doc))
+    path = sheet(tmp_path / "2018.csv", [["U", "P", "01/01/2018"]], ["code", "parent", "date"])
+    assert db.imp(path).write.changeset is None
+
+
 def test_an_old_export_changes_nothing_in_its_own_database(org: Db, tmp_path: Path) -> None:
     from isotrack.sheets import export_snapshot
 

@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 from isotrack import events as ev
 from isotrack.events import Event
 from isotrack.timeline import (
+    UnitState,
     edition_rank,
     fold,
     fold_onwards,
@@ -350,3 +351,51 @@ def test_targets_hold_at_every_date_in_a_history_without_undo() -> None:
     removed = [*history, event("", ev.TARGET_REMOVED, "2026-06-01", {"name": "t"})]
     assert fold(removed, "2015-01-01").targets == {}
     assert fold(removed).units["R"].history == [founded]  # (targets are no unit's history)
+
+
+# A unit as it stood on a day, from its own history (what an import compares a dated row with)
+
+_UNIT_FACTS = (ev.STAGE, ev.EDITION, ev.PROCEDURES, ev.RENAMED, ev.MOVED)
+_DAYS = [
+    "2012-01-01", "2015-01-01", "2016-06-01", "2018-01-01", "2018-01-02", "2020-12-31", "2022-03-01"
+]  # fmt: skip
+
+
+@st.composite
+def _unit_history(draw: st.DrawFn) -> list[Event]:
+    """Two parents and unit U (founded in 2015), then facts of U on random days, their data
+    mostly fitting but sometimes not (a stage that does not exist, a count that is a flag)."""
+    history = [
+        event("P", ev.FOUNDED, "2010-01-01", {"name": "P", "kind": "ministry", "parent": None}),
+        event("Q", ev.FOUNDED, "2010-01-01", {"name": "Q", "kind": "ministry", "parent": None}),
+        event("U", ev.FOUNDED, "2015-01-01", {"name": "U", "kind": "agency", "parent": "P"}),
+    ]
+    for _ in range(draw(st.integers(0, 8))):
+        type_ = draw(st.sampled_from(_UNIT_FACTS))
+        data = draw(_event_data(type_))
+        if type_ == ev.STAGE and draw(st.booleans()):
+            data["stage"] = draw(st.sampled_from([*ev.STAGES, "bogus"]))
+        if type_ == ev.MOVED:
+            data["parent"] = draw(st.sampled_from(["P", "Q", "U", "X"]))
+        history.append(event("U", type_, draw(st.sampled_from(_DAYS)), data))
+    return history
+
+
+@given(_unit_history(), st.sampled_from(_DAYS))
+def test_a_unit_on_a_day_is_what_the_fold_gives_on_that_day(history: list[Event], day: str) -> None:
+    """``importer._state_at`` replays a unit's own history up to a day: it gives the facts a
+    fold of every event up to that day gives."""
+    from datetime import date
+
+    from isotrack.importer import _state_at
+
+    full = fold(history)
+    refused = {a.event for a in full.anomalies if a.event is not None}
+    then = _state_at(full.units["U"], date.fromisoformat(day), refused)
+    # Before its founding, a unit has no facts yet.
+    expected = fold(history, day).units.get("U") or UnitState("U", "U", "agency", None, "")
+    fields = ("name", "parent", "stage", "stage_since", "edition", "edition_since")
+    more = ("consultant", "consultant_used", "model", "decision", "scope", "procedures")
+    assert {f: getattr(then, f) for f in (*fields, *more)} == {
+        f: getattr(expected, f) for f in (*fields, *more)
+    }

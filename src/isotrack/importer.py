@@ -58,6 +58,7 @@ from isotrack.timeline import (
     Registry,
     UnitState,
     edition_rank,
+    replay,
     stage_change_problem,
 )
 from isotrack.tracker import (
@@ -346,6 +347,8 @@ class _SheetImport:
         self.new_units = self.changed_units = self.unchanged_units = 0
         self._dates: dict[str, date | str] = {}
         self._kinds = self._kind_names()
+        # The events the fold flagged, which a replay of a unit's past needs (see ``replay``).
+        self.refused = {a.event for a in full.anomalies if a.event is not None}
 
     # ---- reporting
 
@@ -701,7 +704,7 @@ class _SheetImport:
         def at(day: date) -> UnitState:
             state = states.get(day)
             if state is None:
-                state = states[day] = _state_at(unit, day)
+                state = states[day] = _state_at(unit, day, self.refused)
             return state
 
         if row.kind is not None and row.kind != unit.kind:
@@ -900,49 +903,14 @@ def _read_column(
     return list(map(read.__getitem__, tokens))
 
 
-def _state_at(unit: UnitState, day: date) -> UnitState:
+def _state_at(unit: UnitState, day: date, refused: set[str]) -> UnitState:
     """The unit's facts at the end of ``day``: the unit itself when no event of it is later (the
-    usual case, and free), else its own history replayed up to that day by the fold's rules
-    for these facts (a unit's history is already in fold order)."""
+    usual case, and free), else its history replayed up to that day (see ``replay``)."""
     cut = day.isoformat()
     history = unit.history
     if not history or history[-1].on <= cut:
         return unit
-    then = UnitState(
-        code=unit.code, name=unit.code, kind=unit.kind, parent=None, founded=unit.founded
-    )
-    for event in history:
-        if event.on > cut:
-            break
-        data = event.data
-        if event.type == ev.FOUNDED:
-            then.name, then.parent = str(data.get("name", unit.code)), data.get("parent") or None
-        elif event.type == ev.RENAMED:
-            then.name = str(data.get("name", then.name))
-        elif event.type == ev.MOVED:
-            then.parent = data.get("parent") or None
-        elif event.type == ev.STAGE:
-            stage = str(data.get("stage", then.stage))
-            if stage != then.stage:
-                then.stage, then.stage_since = stage, event.on
-            if data.get("edition") and data["edition"] != then.edition:
-                then.edition, then.edition_since = str(data["edition"]), event.on
-            if "consultant" in data:
-                then.consultant = data["consultant"] or None
-                then.consultant_used = bool(data["consultant"])
-            for key in ("model", "decision", "scope"):
-                if data.get(key):
-                    setattr(then, key, str(data[key]))
-        elif event.type == ev.EDITION:
-            edition = str(data.get("edition", ""))
-            if edition != then.edition:
-                then.edition, then.edition_since = edition, event.on
-        elif event.type == ev.PROCEDURES:
-            for category in ev.PROCEDURE_CATEGORIES:
-                value = data.get(category)
-                if isinstance(value, int) and value >= 0:
-                    then.procedures[category] = value
-    return then
+    return replay(unit, cut, refused)
 
 
 def _import_sheet(

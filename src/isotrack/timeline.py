@@ -295,6 +295,25 @@ def fold_series(
         )
 
 
+def replay(unit: UnitState, until: str, refused: set[str]) -> UnitState:
+    """``unit`` as it stood at the end of ``until`` (an ISO date), from its own history (in
+    fold order) replayed by the fold's rules. A move also depends on other units (is the new
+    parent there then, would it make a cycle?), which a replay of one unit cannot see: the
+    fold has decided it, and ``refused`` holds the ids of the events the fold flagged (a
+    flagged move is one it did not apply). Other units' views of this one (its lineage) are
+    not replayed. Before its founding, the unit has no facts yet (its code for a name)."""
+    folder = _Folder()
+    for event in unit.history:
+        if event.on > until:
+            break
+        if event.type != MOVED:
+            folder.apply(event)  # alone here, a founding's parent is flagged: it is kept
+        elif event.id not in refused:
+            folder.units[unit.code].parent = event.data.get("parent") or None
+    then = folder.units.get(unit.code)
+    return then or UnitState(unit.code, unit.code, unit.kind, None, unit.founded)
+
+
 def stage_change_problem(current: str, new: str) -> str | None:
     """Why a unit at stage ``current`` cannot move to ``new`` (``None`` when it can)."""
     if new == current:
