@@ -297,21 +297,32 @@ def fold_series(
 
 def replay(unit: UnitState, until: str, refused: set[str]) -> UnitState:
     """``unit`` as it stood at the end of ``until`` (an ISO date), from its own history (in
-    fold order) replayed by the fold's rules. A move also depends on other units (is the new
-    parent there then, would it make a cycle?), which a replay of one unit cannot see: the
-    fold has decided it, and ``refused`` holds the ids of the events the fold flagged (a
-    flagged move is one it did not apply). Other units' views of this one (its lineage) are
-    not replayed. Before its founding, the unit has no facts yet (its code for a name)."""
+    fold order, its founding first) replayed by the fold's rules. A move also depends on other
+    units (is the new parent there then, would it make a cycle?), which a replay of one unit
+    cannot see: the fold has decided it, and ``refused`` holds the ids of the events the fold
+    flagged (a flagged move is one it did not apply). Other units' views of this one (its
+    lineage) are not replayed. Before its founding, the unit has no facts yet (its code for a
+    name)."""
+    upto = unit.history[: bisect_right(unit.history, until, key=_effective)]
+    if not upto:
+        return UnitState(unit.code, unit.code, unit.kind, None, unit.founded)
+    then = _founding(upto[0])
     folder = _Folder()
-    for event in unit.history:
-        if event.on > until:
-            break
-        if event.type != MOVED:
-            folder.apply(event)  # alone here, a founding's parent is flagged: it is kept
-        elif event.id not in refused:
-            folder.units[unit.code].parent = event.data.get("parent") or None
-    then = folder.units.get(unit.code)
-    return then or UnitState(unit.code, unit.code, unit.kind, None, unit.founded)
+    folder.units[unit.code] = then
+    # No other fact reads the parent: the moves the fold applied are applied last, in order.
+    folder.apply_all([event for event in upto[1:] if event.type != MOVED])
+    for event in upto:
+        if event.type == MOVED and event.id not in refused:
+            then.parent = event.data.get("parent") or None
+    return then
+
+
+def _founding(event: Event) -> UnitState:
+    """A unit as its founding makes it (positional arguments: the first five fields, in order,
+    are cheaper than keywords, once per unit)."""
+    data = event.data
+    name, kind = str(data.get("name", event.unit)), str(data.get("kind", ""))
+    return UnitState(event.unit, name, kind, data.get("parent") or None, event.on)
 
 
 def stage_change_problem(current: str, new: str) -> str | None:
@@ -407,19 +418,16 @@ class _Folder:
             self.targets.pop(name, None)
 
     def _found(self, _: None, event: Event) -> None:
-        code, data, units = event.unit, event.data, self.units
+        code, units = event.unit, self.units
         if code in units:
             self.flag(event, f"{code}: founded again on {event.on} (code already used)")
             return
-        parent = data.get("parent") or None
+        unit = _founding(event)
+        parent = unit.parent
         if parent is not None:
             above = units.get(parent)  # (``live_at``, inlined: this runs once per unit)
             if above is None or above.ended is not None:
                 self.flag(event, f"{code}: parent {parent} does not exist on {event.on}")
-        # Positional: the first five fields, in order (cheaper than keywords, once per unit).
-        unit = UnitState(
-            code, str(data.get("name", code)), str(data.get("kind", "")), parent, event.on
-        )
         unit.history.append(event)
         units[code] = unit
 
