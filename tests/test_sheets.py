@@ -17,7 +17,6 @@ from isotrack import forked, sheets
 from isotrack.errors import IsotrackError, UsageError
 from isotrack.sheets import (
     SAVE_AS,
-    TRIGGERS,
     column_for,
     decode,
     guess_format,
@@ -27,7 +26,7 @@ from isotrack.sheets import (
     read_sheet,
     restore,
 )
-from isotrack.text import SPACES
+from isotrack.text import FORMULA_TRIGGERS, SPACES
 
 FIXTURES = Path(__file__).parent / "fixtures"
 GOOD = ("excel-csv-utf8-semicolon.csv", "excel-unicode-text.txt", "libreoffice-nfd.csv")
@@ -346,7 +345,7 @@ def test_neutralise_and_restore(value: object, written: object) -> None:
 def test_restore_undoes_neutralise_for_any_text(text: str) -> None:
     safe = neutralise(text)
     assert isinstance(safe, str)
-    assert safe[:1] not in TRIGGERS
+    assert safe[:1] not in FORMULA_TRIGGERS
     assert restore(safe) == text
 
 

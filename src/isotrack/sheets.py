@@ -34,8 +34,7 @@ import orjson
 
 from isotrack.errors import IsotrackError, UsageError
 from isotrack.forked import Beside
-from isotrack.render.report import safe_cell
-from isotrack.text import SPACES, fold, quoted
+from isotrack.text import FORMULA_TRIGGERS, SPACES, fold, quoted, safe_cell
 
 if TYPE_CHECKING:
     from isotrack.timeline import UnitState
@@ -58,8 +57,7 @@ SUFFIXES = {
 }
 PROGRESS_EVERY = 2000  # rows between progress calls
 HEADER_SEARCH_ROWS = 10  # title rows above the header are skipped, up to this many
-TRIGGERS = ("=", "+", "-", "@", "\t", "\r")  # what spreadsheets run as formulas (see safe_cell)
-_RISKY = frozenset((*TRIGGERS, "'"))  # first characters neutralise() may change
+_RISKY = frozenset((*FORMULA_TRIGGERS, "'"))  # first characters neutralise() may change
 
 
 @dataclass(frozen=True)
@@ -137,14 +135,14 @@ def letter(index: int) -> str:
 def neutralise(value: Value) -> Value:
     """A cell value a spreadsheet will not run: ``safe_cell``, and one more apostrophe on text that
     already starts with apostrophes before a trigger, so that ``restore`` undoes exactly this."""
-    if isinstance(value, str) and value[:1] == "'" and value.lstrip("'")[:1] in TRIGGERS:
+    if isinstance(value, str) and value[:1] == "'" and value.lstrip("'")[:1] in FORMULA_TRIGGERS:
         return "'" + value
     return safe_cell(value)  # type: ignore[return-value]
 
 
 def restore(text: str) -> str:
     """The value ``neutralise`` was given: one apostrophe off text like ``'=x`` or ``''-y``."""
-    if text[:1] == "'" and text.lstrip("'")[:1] in TRIGGERS:
+    if text[:1] == "'" and text.lstrip("'")[:1] in FORMULA_TRIGGERS:
         return text[1:]
     return text
 

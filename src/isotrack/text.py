@@ -86,6 +86,17 @@ SPACES = (
 )
 
 
+# What a spreadsheet runs as a formula when a cell starts with it.
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def safe_cell(value: object) -> object:
+    """Neutralise text a spreadsheet would run as a formula (see ``FORMULA_TRIGGERS``)."""
+    if isinstance(value, str) and value[:1] in FORMULA_TRIGGERS:
+        return "'" + value
+    return value
+
+
 _ANY_CONTROL_RE = re.compile(r"[\x00-\x1f\x7f-\x9f]")  # every one, tab and line breaks too
 
 

@@ -21,6 +21,7 @@ from isotrack.render.coverage import (
 )
 from isotrack.render.terminal import plain_table
 from isotrack.report import Report
+from isotrack.text import safe_cell
 
 MISSING_SHOWN = 12
 # The columns of a targets table, as label keys (Markdown and XLSX; XLSX adds two).
@@ -257,13 +258,6 @@ def csv_text(report: Report, lang: str) -> str:
         row += [status_of[name].get(unit.code, "") for name in names]
         writer.writerow([safe_cell(cell) for cell in row])
     return out.getvalue()
-
-
-def safe_cell(value: object) -> object:
-    """Neutralise text a spreadsheet would run as a formula (``=``, ``+``, ``-``, ``@``)."""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
-    return value
 
 
 def markdown(report: Report, lang: str) -> str:

@@ -8,8 +8,9 @@ from typing import Any
 
 from isotrack.i18n import stage_label, t
 from isotrack.render.coverage import successor_note
-from isotrack.render.report import TARGET_COLUMNS, day, period_lines, safe_cell, status
+from isotrack.render.report import TARGET_COLUMNS, day, period_lines, status
 from isotrack.report import Report
+from isotrack.text import safe_cell
 
 
 def write_xlsx(report: Report, lang: str, path: Path) -> None:
