@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from datetime import date
+from itertools import zip_longest
 
 from isotrack import events as ev
 from isotrack.catalog import Catalog
@@ -77,11 +78,12 @@ def plain_table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> Iterat
     """Aligned columns without box drawing: fast for thousands of rows, and pipes well. A row
     shorter than the headers has blank cells at its end; a longer one is a ValueError."""
     widths = [len(h) for h in headers]
-    for row in rows:
-        if len(row) > len(widths):
-            raise ValueError(f"a row of {len(row)} cells under {len(widths)} headers")
-        for index, cell in enumerate(row):
-            widths[index] = max(widths[index], len(cell))
+    longest = max(map(len, rows), default=0)
+    if longest > len(widths):
+        raise ValueError(f"a row of {longest} cells under {len(widths)} headers")
+    # Each column's widest cell, a column at a time in C loops (a long listing has 100,000 rows).
+    for index, column in enumerate(zip_longest(*rows, fillvalue="")):
+        widths[index] = max(widths[index], max(map(len, column)))
     # Every column but the last padded to its width, by one format per line (C-level); format
     # ignores the blanks a full row does not need.
     fmt = "  ".join([*(f"{{:<{w}}}" for w in widths[:-1]), "{}"])
