@@ -136,7 +136,8 @@ def test_check_exit_codes_and_named_targets(
         (
             ["target", "install", "nope"],
             1,
-            "not in the targets catalog: nope (known: district-2030, no-consultant, conform-2015)",
+            "not in the targets catalog: 'nope' (known: district-2030, no-consultant, "
+            "conform-2015)",
         ),
     ],
 )

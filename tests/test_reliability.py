@@ -785,6 +785,7 @@ def examples(factor: int) -> settings:
 @example(args=["unit", "list", "--as-of", "99999-01-01"], env={})
 @example(args=["report", "--from", "2030", "--to", "2020"], env={})
 @example(args=["qms", "stage", "BT", "applying"], env={"ISOTRACK_LOCK_TIMEOUT": "nan"})
+@example(args=["target", "install", "\n"], env={})  # a name printed raw broke the message
 def test_generated_command_lines(arena: Arena, args: list[str], env: dict[str, str]) -> None:
     arena.reset(arena.seed)
     result = arena.invoke(args, env)

@@ -728,7 +728,8 @@ class Tracker:
         unknown = [n for n in wanted if n not in specs]
         if unknown:
             raise IsotrackError(
-                f"not in the targets catalog: {', '.join(unknown)} (known: {', '.join(specs)})"
+                f"not in the targets catalog: {', '.join(map(quoted, unknown))} "
+                f"(known: {', '.join(specs)})"
             )
         targets = []
         for name in wanted:
