@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field, replace
 from datetime import date
+from itertools import repeat
 from typing import Any
 
 from isotrack import events as ev
@@ -168,14 +169,19 @@ def tree(registry: Registry, under: str | None) -> list[TreeRow]:
     roots = [under] if under and under in live else children.get(None, [])
     order: list[tuple[str, int]] = []  # each unit and its depth, parents before children
     below: dict[str, list[str]] = {}  # the children each unit was reached through
+    leaf: list[str] = []  # (shared by the units with no children: most of them)
     stack = [(root, 0) for root in roots]
     while stack:
         code, depth = stack.pop()
         if code in below:  # a cycle of parents (a damaged file: doctor reports it)
             continue
         order.append((code, depth))
-        below[code] = [child for child in children.get(code, ()) if child not in below]
-        stack.extend((child, depth + 1) for child in below[code])
+        kids = children.get(code)
+        if kids is None:
+            below[code] = leaf
+            continue
+        below[code] = kids = [child for child in kids if child not in below]
+        stack.extend(zip(kids, repeat(depth + 1)))
     rolled: dict[str, tuple[int, int, int]] = {}
     for code, _ in reversed(order):  # children before parents
         unit = live[code]
