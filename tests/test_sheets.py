@@ -328,6 +328,8 @@ def test_bad_json_snapshots(data: bytes, message: str) -> None:
         ("+84 912 345 678", "'+84 912 345 678"),
         ("-", "'-"),
         ("@user", "'@user"),
+        ("\tx", "'\tx"),  # a tab or a carriage return first: some spreadsheets run what follows
+        ("\r=x", "'\r=x"),
         ("'=kept", "''=kept"),  # an apostrophe already there survives too
         ("Quân khu 2", "Quân khu 2"),
         ("'quoted", "'quoted"),

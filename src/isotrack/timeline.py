@@ -295,14 +295,15 @@ def fold_series(
         )
 
 
-def replay(unit: UnitState, until: str, refused: set[str]) -> UnitState:
+def replay(unit: UnitState, until: str, flagged: set[str]) -> UnitState:
     """``unit`` as it stood at the end of ``until`` (an ISO date), from its own history (in
-    fold order, its founding first) replayed by the fold's rules. A move also depends on other
-    units (is the new parent there then, would it make a cycle?), which a replay of one unit
-    cannot see: the fold has decided it, and ``refused`` holds the ids of the events the fold
-    flagged (a flagged move is one it did not apply). Other units' views of this one (its
-    lineage) are not replayed. Before its founding, the unit has no facts yet (its code for a
-    name)."""
+    fold order, its founding first) replayed by the fold's rules: its name, parent, QMS record,
+    counts, audits, end and history as a fold up to that date gives them. A move also depends
+    on other units (is the new parent there then, would it make a cycle?), which a replay of
+    one unit cannot see: the fold has decided it, and ``flagged`` holds the ids of the events
+    the fold flagged (a flagged move is one it did not apply: see ``_Folder._move``). Its
+    links to other units (predecessors, successors) are not replayed. Before its founding,
+    the unit has no facts yet (its code for a name)."""
     upto = unit.history[: bisect_right(unit.history, until, key=_effective)]
     if not upto:
         return UnitState(unit.code, unit.code, unit.kind, None, unit.founded)
@@ -312,14 +313,15 @@ def replay(unit: UnitState, until: str, refused: set[str]) -> UnitState:
     # No other fact reads the parent: the moves the fold applied are applied last, in order.
     folder.apply_all([event for event in upto[1:] if event.type != MOVED])
     for event in upto:
-        if event.type == MOVED and event.id not in refused:
+        if event.type == MOVED and event.id not in flagged:
             then.parent = event.data.get("parent") or None
+    then.history = upto
     return then
 
 
 def _founding(event: Event) -> UnitState:
     """A unit as its founding makes it (positional arguments: the first five fields, in order,
-    are cheaper than keywords, once per unit)."""
+    are cheaper than keywords, and a fold makes one per unit)."""
     data = event.data
     name, kind = str(data.get("name", event.unit)), str(data.get("kind", ""))
     return UnitState(event.unit, name, kind, data.get("parent") or None, event.on)
@@ -435,6 +437,7 @@ class _Folder:
         unit.name = str(event.data.get("name", unit.name))
 
     def _move(self, unit: UnitState, event: Event) -> None:
+        """A move is applied, or flagged and not applied: never both (``replay`` relies on it)."""
         parent = event.data.get("parent") or None
         if parent is not None:
             if not self.live_at(parent):
