@@ -3,9 +3,10 @@
 Run: ``.venv/bin/python benchmarks/import_export.py [--rows N] [--repeat N]``. Each step is a
 whole ``isotrack`` process, as a user runs it (start-up included), timed as ``run.py`` times
 commands (median and spread of ``--repeat`` runs, peak memory); the target is under 3 seconds
-for each 100,000-row import, in one write. The steps after the first import read the database
-it made: 100,000 units and 300,000 events. Prints a table; asserts nothing (timings live here,
-not in the test suite).
+for each 100,000-row import, in one write. A fixed loop of ten million interpreter steps is
+timed before and after, to tell this machine's speed at the time. The steps after the first
+import read the database it made: 100,000 units and 300,000 events. Prints a table; asserts
+nothing (timings live here, not in the test suite).
 """
 
 from __future__ import annotations
@@ -110,6 +111,25 @@ def write_event_file(path: Path, events: int) -> None:
     path.write_bytes(b"\n".join(map(orjson.dumps, [*heads, *records])) + b"\n")
 
 
+# A fixed loop of ten million interpreter steps: what this shared machine's speed is at the
+# moment (it drifts by a quarter within an hour), printed before and after the steps.
+REFERENCE = (
+    "import time\nstart = time.perf_counter()\nfor _ in range(10_000_000):\n    pass\n"
+    "print(time.perf_counter() - start)"
+)
+
+
+def reference_seconds(runs: int = 3) -> float:
+    """The median time of ``REFERENCE`` in fresh processes: beside it, a figure measured on
+    another day, or in another hour, can be compared."""
+    times = [
+        float(subprocess.run([sys.executable, "-c", REFERENCE], capture_output=True,
+                             text=True, check=True).stdout)
+        for _ in range(runs)
+    ]  # fmt: skip
+    return sorted(times)[len(times) // 2]
+
+
 def main() -> None:
     import run as bench  # (beside this file) the timing, environment and builders of run.py
 
@@ -118,6 +138,8 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3)
     options = parser.parse_args()
     bench.compile_package()
+    before = reference_seconds()
+    print(f"  reference loop (10 million interpreter steps): {before:.2f} s", flush=True)
     with tempfile.TemporaryDirectory() as folder:
         work = Path(folder)
         sheet, events, db = work / "units.csv", work / "office.jsonl", work / "db.json"
@@ -153,9 +175,12 @@ def main() -> None:
         step(f"import a {options.rows:,}-event file into an empty db", "import", str(events),
              before=fresh, note="one write")  # fmt: skip
         step("merge the same event file again", "import", str(events), note="all present")
+        after = reference_seconds()
         print(f"\n{'step':<52} {'median':>7} {'spread':>7} {'peak MB':>8}  note")
         for name, median, spread, peak, note in rows:
             print(f"{name:<52} {median:7.2f} {spread:7.2f} {peak:8.0f}  {note}")
+        print(f"reference loop (10 million interpreter steps): {before:.2f} s before, "
+              f"{after:.2f} s after")  # fmt: skip
 
 
 if __name__ == "__main__":
