@@ -32,8 +32,8 @@ from typing import TYPE_CHECKING, Any, cast
 
 import orjson
 
+from isotrack import forked
 from isotrack.errors import IsotrackError, UsageError
-from isotrack.forked import Beside
 from isotrack.text import FORMULA_TRIGGERS, SPACES, fold, quoted, safe_cell
 
 if TYPE_CHECKING:
@@ -282,7 +282,7 @@ def read_sheet(source: str, data: bytes, fmt: str) -> Sheet:
             "csv",
             _csv_rows(source, text[:split], delimiter),
             text_only=True,
-            beside=lambda columns: Beside(lambda: _read_rows(
+            beside=lambda columns: forked.Beside(lambda: _read_rows(
                 _csv_rows(source, rest, delimiter), columns, 0, text_only=True
             )),
         )  # fmt: skip
@@ -299,11 +299,7 @@ def _halfway(text: str) -> int | None:
     line: one without a quote character, so that no cell runs over a line end (a spreadsheet
     quotes such cells, and cells holding the separator: rare in sheets saved with ``;`` or
     tabs). The first half holds every row the header may be on. ``None``: read it all here."""
-    if len(text) < READ_BESIDE_FROM or '"' in text:
-        return None
-    from isotrack import forked
-
-    if not forked.can_fork():
+    if len(text) < READ_BESIDE_FROM or '"' in text or not forked.can_fork():
         return None
     split = text.find("\n", len(text) // 2) + 1
     header_rows_end = 0
@@ -447,7 +443,7 @@ def _table(
     rows: Iterable[Sequence[Value]],
     *,
     text_only: bool = False,
-    beside: Callable[[list[tuple[int, str]]], Beside[_Body]] | None = None,
+    beside: Callable[[list[tuple[int, str]]], forked.Beside[_Body]] | None = None,
 ) -> Sheet:
     """Rows of cells -> a Sheet: find the header row, map its columns, keep the rows that are
     not blank. ``text_only``: every cell is text (a CSV file's). ``beside``: the rows that

@@ -219,8 +219,7 @@ def fold_onwards(registry: Registry, events: list[Event]) -> Registry | None:
     folder = registry._folder
     if folder is None or registry.as_of is not None:
         return None
-    kinds = set(map(_type, events))
-    if REVERTED in kinds or not kinds.isdisjoint(TIMELESS):
+    if _undo_or_target(set(map(_type, events))):
         return None
     new_ids = {event.id for event in events}
     if len(new_ids) != len(events) or not new_ids.isdisjoint(folder.ids):
@@ -263,7 +262,7 @@ def fold_series(
     folder.ids = ids
     dated: list[Event] = []
     timeless: list[Event] = []
-    if REVERTED in kinds or not kinds.isdisjoint(TIMELESS):
+    if _undo_or_target(kinds):
         for event in all_events:
             kind = event.type
             if kind == REVERTED or (reverted and event.changeset in reverted):
@@ -325,6 +324,12 @@ def _founding(event: Event) -> UnitState:
     data = event.data
     name, kind = str(data.get("name", event.unit)), str(data.get("kind", ""))
     return UnitState(event.unit, name, kind, data.get("parent") or None, event.on)
+
+
+def _undo_or_target(kinds: set[str]) -> bool:
+    """Whether events of these types include an undo or a target, which act on the whole
+    history rather than on a date."""
+    return REVERTED in kinds or not kinds.isdisjoint(TIMELESS)
 
 
 def stage_change_problem(current: str, new: str) -> str | None:
