@@ -704,7 +704,7 @@ class _SheetImport:
         def at(day: date) -> UnitState:
             state = states.get(day)
             if state is None:
-                state = states[day] = _state_at(unit, day, self.flagged)
+                state = states[day] = replay(unit, day.isoformat(), self.flagged)
             return state
 
         if row.kind is not None and row.kind != unit.kind:
@@ -901,16 +901,6 @@ def _read_column(
         read = {token: _attempt(convert, cell) for token, cell in distinct.items()}
     read[None] = None
     return list(map(read.__getitem__, tokens))
-
-
-def _state_at(unit: UnitState, day: date, flagged: set[str]) -> UnitState:
-    """The unit's facts at the end of ``day``: the unit itself when no event of it is later (the
-    usual case, and free), else its history replayed up to that day (see ``replay``)."""
-    cut = day.isoformat()
-    history = unit.history
-    if not history or history[-1].on <= cut:
-        return unit
-    return replay(unit, cut, flagged)
 
 
 def _import_sheet(

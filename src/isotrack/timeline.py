@@ -302,8 +302,12 @@ def replay(unit: UnitState, until: str, flagged: set[str]) -> UnitState:
     one unit cannot see: the fold has decided it, and ``flagged`` holds the ids of the events
     the fold flagged (a flagged move is one it did not apply: see ``_Folder._move``). Its
     links to other units (predecessors, successors) are not replayed. Before its founding,
-    the unit has no facts yet (its code for a name)."""
-    upto = unit.history[: bisect_right(unit.history, until, key=_effective)]
+    the unit has no facts yet (its code for a name). When nothing of it is later than
+    ``until`` (the usual case), the unit itself: nothing to replay."""
+    history = unit.history
+    if not history or history[-1].on <= until:
+        return unit
+    upto = history[: bisect_right(history, until, key=_effective)]
     if not upto:
         return UnitState(unit.code, unit.code, unit.kind, None, unit.founded)
     then = _founding(upto[0])
