@@ -984,6 +984,7 @@ ADD = ["unit", "add", "X1", "--name", "x", "--kind", "ministry"]
         (EVENT_WITHOUT_ID, ["unit", "list"]),
         (EVENT_WITHOUT_ID, ADD),
         (EVENT_WITHOUT_ID, ["log"]),
+        (EVENT_WITHOUT_ID, ["doctor", "--fix"]),
         (DATE_NOT_A_STRING, ["unit", "list"]),
         (DATE_NOT_A_STRING, ADD),
         (CHANGESET_WITHOUT_ID, ADD),
@@ -993,6 +994,7 @@ ADD = ["unit", "add", "X1", "--name", "x", "--kind", "ministry"]
         "event-without-id-list",
         "event-without-id-add",
         "event-without-id-log",
+        "event-without-id-doctor-fix",
         "date-not-a-string-list",
         "date-not-a-string-add",
         "changeset-without-id-add",
@@ -1003,6 +1005,7 @@ def test_malformed_records(cli: Cli, db_path: Path, content: bytes, args: list[s
     db_path.write_bytes(content)
     line = refused(cli, db_path, args, 1)
     assert line.startswith(f"error: the database {db_path} ")
+    assert db_path.read_bytes() == content
 
 
 def test_init_on_a_damaged_database(cli: Cli, db_path: Path) -> None:

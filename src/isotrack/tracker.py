@@ -317,6 +317,7 @@ class Tracker:
     def _record_problems(self) -> list[tuple[Finding, Callable[[Any], None] | None]]:
         """Problems in the stored records themselves, each with its fix when there is one."""
         records = self.snapshot().table("events")
+        events = self.events()  # (first: a record that is not an event is a clear error)
         changesets = self.changesets()
         problems: list[tuple[Finding, Callable[[Any], None] | None]] = []
         by_id: dict[str, list[dict[str, Any]]] = {}
@@ -338,7 +339,7 @@ class Tracker:
                 problems.append((Finding("error", copies[0].get("unit", ""), message), None))
         counts: dict[str, int] = {}
         first_seen: dict[str, str] = {}
-        for event in {e.id: e for e in self.events()}.values():  # one stored twice counts once
+        for event in {e.id: e for e in events}.values():  # one stored twice counts once
             counts[event.changeset] = counts.get(event.changeset, 0) + 1
             first_seen.setdefault(event.changeset, event.recorded)
         known = {c.id: c for c in changesets}
