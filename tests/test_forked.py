@@ -18,8 +18,10 @@ import orjson
 import pytest
 
 from histories import Db
+from isotrack import events as ev
 from isotrack import forked, tracker
 from isotrack.errors import ImportRowError, InvalidTransitionError
+from isotrack.events import Event
 from isotrack.forked import Forked, can_fork
 
 # (Where a process can fork and run its child beside it; threads aside, see ``children``.)
@@ -51,6 +53,22 @@ def children(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     return started
 
 
+@pytest.fixture
+def parted(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """The sizes of the parts each write's check was parted into (see ``onwards_parts``)."""
+    sizes: list[int] = []
+    real = tracker.onwards_parts
+
+    def spy(*args: Any) -> Any:
+        parts = real(*args)
+        if parts is not None:
+            sizes.extend(map(len, parts))
+        return parts
+
+    monkeypatch.setattr(tracker, "onwards_parts", spy)
+    return sizes
+
+
 def conflicting_sheet(db: Db, tmp_path: Path) -> Path:
     """A sheet only the fold can refuse: announced in 2022 puts the 2023 'applying' after it."""
     db.imp(SHEET, on=date(2024, 1, 1))
@@ -74,11 +92,12 @@ def refused_then_written(db: Db, tmp_path: Path) -> None:
 
 
 def test_an_import_written_by_a_child_writes_what_one_written_here_writes(
-    tmp_path: Path, children: list[int], monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, children: list[int], parted: list[int], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     there = Db(tmp_path / "there.json")
     there.imp(SHEET, on=date(2024, 1, 1))
     assert len(children) == 1
+    assert len(parted) == 2  # (a sheet's check is parted: see the tests below)
     monkeypatch.setattr(tracker, "PARALLEL_CHECK_FROM", 10**9)
     here = Db(tmp_path / "here.json")
     here.imp(SHEET, on=date(2024, 1, 1))
@@ -174,8 +193,8 @@ def test_a_child_that_dies_leaves_the_file_to_be_written_here(
     tmp_path: Path, children: list[int], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     here = os.getpid()
-    fallbacks: list[int] = []
-    real_init, real_finish = Forked.__init__, Forked.finish
+    answers: list[bytes | None] = []
+    real_init, real_answer = Forked.__init__, Forked.answer
 
     def die_there(self: Forked, run: Callable[[], Any]) -> None:
         def dying() -> Any:
@@ -185,19 +204,16 @@ def test_a_child_that_dies_leaves_the_file_to_be_written_here(
 
         real_init(self, dying)
 
-    def counting(self: Forked, fallback: Callable[[], Any]) -> None:
-        def counted() -> Any:
-            fallbacks.append(1)
-            return fallback()
-
-        real_finish(self, counted)
+    def counting(self: Forked) -> bytes | None:
+        answers.append(real_answer(self))
+        return answers[-1]
 
     monkeypatch.setattr(Forked, "__init__", die_there)
-    monkeypatch.setattr(Forked, "finish", counting)
+    monkeypatch.setattr(Forked, "answer", counting)
     refused_then_written(Db(tmp_path / "db.json"), tmp_path)
-    # The sheet, the stage and the last stage; the refused import was refused before it
-    # needed its file.
-    assert len(fallbacks) == 3
+    # The sheet, the stage and the last stage, each written here when its child gave no
+    # answer; the refused import was refused before it needed its file.
+    assert answers == [None, None, None]
 
 
 def test_a_child_that_dies_half_way_through_the_file_leaves_it_to_be_written_here(
@@ -226,6 +242,92 @@ def test_a_child_that_dies_half_way_through_the_file_leaves_it_to_be_written_her
     same.imp(SHEET, on=date(2024, 1, 1))
     assert db.units() == same.units()
     assert orjson.loads(db.bytes())["changesets"]  # whole: the file reads as JSON
+
+
+# A check in two parts: one here, one by the child once it has written the file
+
+
+def batch(db: Db, parents: dict[str, str | None]) -> Callable[[Any], None]:
+    """A write (``Tracker.write``'s ``build``) founding these units in 2020, in this order,
+    each with a stage, its check allowed to be parted (as a sheet's is)."""
+
+    def build(req: Any) -> None:
+        stamp = {"changeset": req.changeset, "recorded": db.now.isoformat()}
+        req.kept = [
+            Event(id=f"{code}-{n}", unit=code, type=type_, on=on, data=data, **stamp)
+            for code, parent in parents.items()
+            for n, (type_, on, data) in enumerate(
+                [
+                    (ev.FOUNDED, "2020-01-01", {"name": code, "kind": "agency", "parent": parent}),
+                    (ev.STAGE, "2020-06-01", {"stage": "planned"}),
+                ]
+            )
+        ]
+        req.part_check = True
+
+    return build
+
+
+def hq(path: Path) -> Db:
+    """A database with M, and Y founded in 2005 and dissolved in 2008."""
+    db = Db(path)
+    db.add("M", "Bộ M", "ministry", on=date(2005, 1, 1))
+    db.add("Y", "Đơn vị Y", "agency", on=date(2005, 1, 1))
+    db.tracker().dissolve_unit("Y", successor=None, basis=None, on=date(2008, 1, 1), dry_run=False)
+    return db
+
+
+def test_a_problem_either_part_finds_refuses_the_write_as_here(
+    tmp_path: Path, children: list[int], parted: list[int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Going on with the history in two parts, one of them finds that Z is founded under a
+    unit that has ended: the child's (the last units), or this process's. The write is
+    refused, saying what one check of all the events says, and the database is left as it
+    was."""
+    for units in ({"A": "M", "B": "A", "C": "M", "Z": "Y"}, {"Z": "Y", "A": "M", "B": "A"}):
+        refusals = []
+        for where in ("here", "beside"):
+            monkeypatch.setattr(tracker, "PARALLEL_CHECK_FROM", 10**9 if where == "here" else 0)
+            db = hq(tmp_path / where / f"{len(units)}.json")
+            before, started = db.bytes(), len(children)
+            with pytest.raises(InvalidTransitionError) as caught:
+                db.tracker().write(batch(db, units), dry_run=False, what="this batch")
+            assert db.bytes() == before
+            assert len(children) - started == (where == "beside")
+            refusals.append(str(caught.value))
+        assert refusals[0] == refusals[1]
+        assert refusals[0].startswith(
+            "this batch would leave the records inconsistent: "
+            "Z: parent Y does not exist on 2020-01-01 (and 1 more)"
+        )
+    # A, B and C here, Z in the child's part; then Z and A here, B and A's founding there.
+    assert parted == [6, 2, 4, 3]
+    del parted[:]
+    db.tracker().write(batch(db, {"A": "M", "B": "A", "C": "M", "D": "C"}), dry_run=False)
+    assert parted == [6, 3]  # (and C's founding: D's parent)
+    assert {u["code"] for u in db.units()} == {"M", "Y", "A", "B", "C", "D"}
+
+
+def test_a_child_that_dies_in_its_part_of_the_check_leaves_the_check_to_here(
+    tmp_path: Path, children: list[int], parted: list[int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    here = os.getpid()
+    real = tracker.onwards_ids_fit
+
+    def die_there(*args: Any) -> bool:
+        if os.getpid() != here:
+            os._exit(3)
+        return real(*args)
+
+    monkeypatch.setattr(tracker, "onwards_ids_fit", die_there)
+    db = hq(tmp_path / "db.json")
+    before = db.bytes()
+    with pytest.raises(InvalidTransitionError, match="Z: parent Y does not exist"):
+        db.tracker().write(batch(db, {"A": "M", "B": "A", "Z": "Y"}), dry_run=False)
+    assert db.bytes() == before
+    db.tracker().write(batch(db, {"A": "M", "B": "A", "C": "M"}), dry_run=False)
+    assert {u["code"] for u in db.units()} == {"M", "Y", "A", "B", "C"}
+    assert len(parted) == 4  # (both parted, and the child died in its part each time)
 
 
 # The child process itself

@@ -15,6 +15,8 @@ from isotrack.timeline import (
     edition_rank,
     fold,
     fold_onwards,
+    onwards_ids_fit,
+    onwards_parts,
     replay,
     reverted_changesets,
     stage_change_problem,
@@ -430,3 +432,129 @@ def test_a_unit_founded_under_a_parent_that_has_ended_is_flagged() -> None:
     ]
     messages = [a.message for a in fold(history).anomalies]
     assert "U: parent P does not exist on 2015-01-01" in messages
+
+
+# A write's check in two parts, one per process (see ``onwards_parts``)
+
+_CODES = ("M", "A", "B", "C", "D", "E")
+_PARENTS = st.sampled_from([*_CODES, "Z", "", None])  # Z never exists
+_OLD_DAYS = st.sampled_from(["2010-01-01", "2012-06-01", "2015-01-01", "2019-12-31"])
+_NEW_DAYS = st.sampled_from(["2020-01-01", "2020-06-01", "2021-01-01"])
+_OLD_FACTS = (ev.STAGE, ev.PROCEDURES, ev.MOVED, ev.DISSOLVED, ev.MERGED, ev.RENAMED)
+_NEW_FACTS = (ev.STAGE, ev.STAGE, ev.EDITION, ev.PROCEDURES, ev.RENAMED, ev.AUDIT)
+
+
+@st.composite
+def _fact(draw: st.DrawFn, types: tuple[str, ...], days: st.SearchStrategy[str]) -> Event:
+    """A fact of one of ``types`` about a unit that may not exist, its data of the shapes the
+    fold is given (``data_problem``: what a database or an event file holds) but odd values
+    where those allow them (a stage that does not exist, a count that is a flag)."""
+    type_ = draw(st.sampled_from(types))
+    data = draw(_event_data(type_).filter(lambda data: ev.data_problem(type_, data) is None))
+    if type_ in (ev.MOVED, ev.MERGED):
+        data["parent" if type_ == ev.MOVED else "into"] = draw(_PARENTS) or None
+    if type_ == ev.STAGE and draw(st.booleans()):
+        data["stage"] = draw(st.sampled_from([*ev.STAGES, "bogus"]))
+    return event(draw(st.sampled_from(_CODES)), type_, draw(days), data)
+
+
+def _founding(code: str, on: str, parent: str | None) -> Event:
+    return event(code, ev.FOUNDED, on, {"name": code, "kind": "agency", "parent": parent})
+
+
+@st.composite
+def _history_and_batch(draw: st.DrawFn) -> tuple[list[Event], list[Event]]:
+    """A history (units founded under any parent, some that never exist, facts of every kind,
+    moves and ends among them), then a batch after it, grouped by unit: units founded under
+    old units, new ones (above or below them, or in a cycle), ended ones and ones that never
+    exist, foundings of codes already used, and facts of every kind a batch can be parted
+    with, some of units that do not exist."""
+    history = [
+        _founding(code, draw(_OLD_DAYS), draw(_PARENTS))
+        for code in draw(st.lists(st.sampled_from(_CODES), unique=True, max_size=4))
+    ]
+    history += draw(st.lists(_fact(_OLD_FACTS, _OLD_DAYS), max_size=6))
+    founded = draw(st.lists(st.sampled_from(_CODES), unique=True, max_size=5))
+    batch = [_founding(code, draw(_NEW_DAYS), draw(_PARENTS)) for code in founded]
+    batch += draw(st.lists(_fact(_NEW_FACTS, _NEW_DAYS), max_size=10))
+    order = {code: at for at, code in enumerate(draw(st.permutations(_CODES)))}
+    return history, sorted(batch, key=lambda e: order[e.unit])
+
+
+def _added(history: list[Event], batch: list[Event]) -> set[Any]:
+    """The errors going on from the history with ``batch`` adds (``added_anomalies``)."""
+    full = fold(history)
+    before = {a.key for a in full.anomalies}
+    after = fold_onwards(full, batch)
+    assert after is not None
+    return {a for a in after.anomalies if a.key not in before and a.severity == "error"}
+
+
+@given(_history_and_batch(), st.floats(0.05, 0.95))
+@example(
+    ([_founding("M", "2010-01-01", None)],
+     [_founding("A", "2020-01-01", "B"), _founding("B", "2020-01-01", "A")]),
+    0.5,
+)  # a cycle among the new units: each part holds both foundings  # fmt: skip
+@example(
+    ([_founding("M", "2010-01-01", None), event("M", ev.DISSOLVED, "2012-06-01", {})],
+     [_founding("A", "2020-01-01", "M"), _founding("B", "2020-01-01", "A"),
+      event("B", ev.STAGE, "2020-06-01", {"stage": "planned"})]),
+    0.5,
+)  # B's part needs A's founding, A's part finds A under an ended unit  # fmt: skip
+@example(
+    ([_founding("M", "2010-01-01", None)],
+     [_founding("A", "2020-01-01", "M"), _founding("B", "2020-06-01", "A"),
+      _founding("C", "2021-01-01", "B")]),
+    0.6,
+)  # C's part needs B's founding, and A's above it  # fmt: skip
+def test_going_on_in_parts_finds_what_going_on_at_once_finds(
+    history_and_batch: tuple[list[Event], list[Event]], share: float
+) -> None:
+    history, batch = history_and_batch
+    parts = onwards_parts(fold(history), batch, share)
+    if parts is None:
+        return
+    first, second = parts
+
+    def cut_at(cut: int) -> bool:
+        """The batch cut in two there, between two units, and foundings of other units of
+        the batch added to each part."""
+        if batch[cut - 1].unit == batch[cut].unit:
+            return False
+        own = (batch[:cut], batch[cut:])
+        if first[:cut] != own[0] or second[: len(own[1])] != own[1]:
+            return False
+        added = zip(own, (first[cut:], second[len(own[1]) :]), strict=True)
+        return all(e.type == ev.FOUNDED and e in batch and e not in o for o, a in added for e in a)
+
+    assert any(map(cut_at, range(1, len(batch))))
+    assert _added(history, first) | _added(history, second) == _added(history, batch)
+
+
+def test_a_batch_is_parted_only_when_going_on_with_its_parts_can_be_trusted() -> None:
+    history = [_founding("M", "2010-01-01", None), _founding("A", "2012-06-01", "M")]
+    batch = [
+        _founding("B", "2020-01-01", "M"),
+        event("B", ev.STAGE, "2020-06-01", {"stage": "planned"}),
+        _founding("C", "2020-01-01", "B"),
+        event("A", ev.PROCEDURES, "2020-01-01", {"tthc": 2}),
+    ]
+    parts = onwards_parts(fold(history), batch, 0.5)
+    assert parts == (batch[:2], [*batch[2:], batch[0]])  # C's part holds B's founding
+    assert onwards_parts(fold(history), batch, 0.99) is None  # one part would be empty
+    for other in (
+        event("A", ev.MOVED, "2020-01-01", {"parent": "B"}),  # reads B
+        event("A", ev.DISSOLVED, "2020-01-01", {"successor": "B"}),  # so does an ending
+        event("", ev.TARGET_SET, "2020-01-01", {"name": "t"}),
+        event("A", ev.STAGE, "2011-01-01", {"stage": "planned"}),  # inside the history
+        _founding("B", "2021-01-01", "M"),  # B founded twice
+    ):
+        assert onwards_parts(fold(history), [*batch, other], 0.5) is None
+    assert onwards_parts(fold(history), [batch[1], *batch[2:], batch[0]], 0.5) is None  # B apart
+    odd = _founding("D", "2020-01-01", None)._replace(data={"parent": ["M"]})
+    assert onwards_parts(fold(history), [*batch, odd], 0.5) is None  # a parent not a code
+    assert onwards_parts(fold(history, "2015-01-01"), batch, 0.5) is None  # not every event
+    assert onwards_ids_fit(fold(history), batch)
+    assert not onwards_ids_fit(fold(history), [*batch, batch[0]])
+    assert not onwards_ids_fit(fold(history), [*batch, history[1]])

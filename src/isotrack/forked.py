@@ -5,6 +5,9 @@ history with the new events (a fold), and serialising and writing the file. A ch
 file beside the database, on the second core, while this process checks; the file is renamed
 into place only once both are done (see ``storage._fill_and_check``). The check, the longer
 step, runs here: a child pays for every page of this process it touches, which are copied.
+Once the file is written, the child may fold a part of the new events too, when the check
+can be parted (see ``tracker._check_aside``): it finds what this process would, folding that
+part; anything found, or no answer, and this process checks all of it itself.
 ``Beside`` runs a part of a larger piece of work the same way and sends its value back: half
 of a long CSV sheet's rows are read so (see ``sheets._halfway``). Only early in a command is
 that worth it: once this process holds much, both it and its child copy every page they touch

@@ -930,14 +930,15 @@ def _import_sheet(
         new = [e for e in work.planned if e.unit not in blocked] if blocked else work.planned
         noun = "unit" if sheet.format == "json" else "row"
 
-        def run() -> list[Problem]:
+        def found(anomalies: list[Anomaly]) -> list[Problem]:
             """What the history folded with the new events finds wrong, row by row."""
             start = len(work.problems)
-            work.anomaly_problems(added_anomalies(req.full, req.events, new), req.events)
+            work.anomaly_problems(anomalies, req.events)
             return work.problems[start:]
 
         if work.problems:  # fold now too, to report every problem of the file at once
-            _refuse(sheet.source, [*work.problems, *(run() if new else [])], noun)
+            added = added_anomalies(req.full, req.events, new) if new else []
+            _refuse(sheet.source, [*work.problems, *found(added)], noun)
         counts.update(
             new=work.new_units, changed=work.changed_units, unchanged=work.unchanged_units
         )
@@ -946,8 +947,8 @@ def _import_sheet(
                 f"the {rows} row{'s' if rows != 1 else ''} of {sheet.source} already match the "
                 "database"
             )
-        req.kept = new
-        req.check = lambda: _refuse(sheet.source, run(), noun)
+        req.kept, req.part_check = new, True
+        req.judge = lambda anomalies: _refuse(sheet.source, found(anomalies), noun)
 
     result = tracker.write(build, dry_run, what=f"importing {sheet.source}", create=True)
     return ImportResult(
@@ -1039,16 +1040,14 @@ def _merge_plan(
             )
         new.append(event)
         origin[event.id] = line
-    full, events = req.full, req.events
 
-    def run() -> list[tuple[int, str]]:
+    def lines(anomalies: list[Anomaly]) -> list[tuple[int, str]]:
         """What the history folded with the new events finds wrong, line by line."""
         first_line: dict[str, int] = {}
         for event in new:
             first_line.setdefault(event.unit, origin[event.id])
         return [
-            (origin.get(a.event or "") or first_line.get(a.unit) or 0, a.message)
-            for a in added_anomalies(full, events, new)
+            (origin.get(a.event or "") or first_line.get(a.unit) or 0, a.message) for a in anomalies
         ]
 
     def refuse(found: list[tuple[int, str]]) -> None:
@@ -1056,7 +1055,7 @@ def _merge_plan(
         _refuse(source, where, "line")
 
     refuse(problems)  # (the history is folded only with lines that can be read)
-    req.check = lambda: refuse(run())
+    req.judge = lambda anomalies: refuse(lines(anomalies))
     kept = [c for cid, (_, c) in in_file.items() if cid not in known]
     return new, kept, present
 

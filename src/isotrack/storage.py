@@ -302,6 +302,8 @@ class Transaction:
         # A large write: the new file is written by a child process while ``before_commit``
         # runs in this one (see ``_fill_and_check``).
         self.write_aside = False
+        # And the part of the check that child runs once the file is written (see ``Aside``).
+        self.check_aside: Aside | None = None
         self._later: list[tuple[str, Callable[[], Iterable[dict[str, Any]]]]] = []
 
     def _table(self, table: str) -> Any:
@@ -403,28 +405,46 @@ def _write_synced(path: str, write: Callable[[BinaryIO], object]) -> None:
         os.fsync(file.fileno())
 
 
+@dataclass(frozen=True)
+class Aside:
+    """A part of a large write's check that the child writing the file runs once it has
+    written it: ``run()`` there, its bytes handed to ``take`` here once ``before_commit`` has
+    run (``None`` if no child ran it to its end: the file was then written here, and ``take``
+    checks what the child would have). ``take`` may refuse the write by raising."""
+
+    run: Callable[[], bytes]
+    take: Callable[[bytes | None], None]
+
+
 def _fill_and_check(
     fill: Callable[[str], None],
     temp: str,
     before_commit: Callable[[], None] | None,
     *,
     aside: bool,
+    also: Aside | None = None,
 ) -> None:
     """``before_commit()`` (which may refuse the write by raising), then ``fill(temp)``; for a
     write ``aside``, the two at once: the file written by a child process (see
     ``isotrack.forked``) while ``before_commit`` runs in this one, and written here after all if
-    the child fails or cannot start. Either way ``before_commit`` has passed and the file is
-    written when this returns, and a refused write says why, even when the disk is full."""
+    the child fails or cannot start; then ``also`` (see ``Aside``). Either way the checks have
+    passed and the file is written when this returns, and a refused write says why, even when
+    the disk is full."""
     from isotrack import forked
 
-    child = forked.start(lambda: fill(temp)) if aside else None
+    def in_child() -> bytes | None:
+        fill(temp)
+        return also.run() if also is not None else None
+
+    child = forked.start(in_child) if aside else None
     try:
         if before_commit is not None:
             before_commit()
-        if child is None:
+        answer = child.answer() if child is not None else None
+        if answer is None:
             fill(temp)
-        else:
-            child.finish(lambda: fill(temp))
+        if also is not None:
+            also.take(answer or None)
     finally:
         if child is not None:
             child.close()
@@ -657,8 +677,10 @@ class Store:
         def fill(temp: str) -> None:
             _write_synced(temp, lambda file: _write_document(file, doc, later))
 
-        before_commit = tx.before_commit if tx is not None else None
-        self._replace(fill, before_commit, aside=tx is not None and tx.write_aside)
+        if tx is None:
+            self._replace(fill)
+        else:
+            self._replace(fill, tx.before_commit, aside=tx.write_aside, also=tx.check_aside)
 
     def _write_bytes(self, data: bytes) -> None:
         self._replace(lambda temp: _write_synced(temp, lambda file: file.write(data)))
@@ -669,6 +691,7 @@ class Store:
         before_commit: Callable[[], None] | None = None,
         *,
         aside: bool = False,
+        also: Aside | None = None,
     ) -> None:
         """Replace the file: ``before_commit`` (which may refuse the write by raising) and a
         temporary file beside it written and synced by ``fill`` (see ``_fill_and_check``),
@@ -680,7 +703,7 @@ class Store:
             )
             os.close(fd)  # (``fill`` opens it by name: a child may be the one to write it)
             try:
-                _fill_and_check(fill, temp, before_commit, aside=aside)
+                _fill_and_check(fill, temp, before_commit, aside=aside, also=also)
                 self._back_up(target)
                 os.replace(temp, target)
             except BaseException:

@@ -11,7 +11,8 @@ from __future__ import annotations
 from bisect import bisect_right
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from operator import attrgetter
+from itertools import compress
+from operator import attrgetter, methodcaller
 from typing import Any
 
 from isotrack.events import (
@@ -239,6 +240,96 @@ def fold_onwards(registry: Registry, events: list[Event]) -> Registry | None:
         reverted=registry.reverted,
         targets=folder.targets,
     )
+
+
+# The event types whose fold reads no unit but their own, except a founding, which reads whether
+# its parent is there (founded, not ended): a batch of only these can be folded in parts.
+_OWN_UNIT = frozenset({FOUNDED, RENAMED, STAGE, EDITION, AUDIT, PROCEDURES})
+_unit = attrgetter("unit")
+_data = attrgetter("data")
+
+
+def onwards_parts(
+    registry: Registry, events: list[Event], share: float
+) -> tuple[list[Event], list[Event]] | None:
+    """``events`` in two parts that ``registry`` can go on with apart (``fold_onwards``, each
+    part from its own copy of it), flagging together what going on with them all flags.
+
+    The events are cut between two units' events, about ``share`` of them first. Each part holds
+    every event of its units, and the foundings among ``events`` of their ancestors (a
+    founding asks whether its parent is there; the parent's other events, which cannot end or
+    move it, stay in their own part). ``None`` if the registry cannot go on with ``events``
+    (see ``fold_onwards``: the caller checks their ids, with ``onwards_ids_fit``) or they
+    cannot be parted so: an event reads another unit (a move, an ending, a target, an undo), a
+    unit's events are not side by side, a unit is founded twice, a parent is not a code, or
+    there are too few events. Each step is a pass in C: this runs before a large write's check.
+    """
+    kinds = list(map(_type, events))
+    if not set(kinds) <= _OWN_UNIT or not _goes_on_after(registry, events):
+        return None
+    codes = list(map(_unit, events))
+    cut = max(1, round(len(events) * share))
+    while cut < len(codes) and codes[cut] == codes[cut - 1]:
+        cut += 1
+    own = (set(codes[:cut]), set(codes[cut:]))
+    if cut == len(codes) or not own[0].isdisjoint(own[1]):
+        return None
+    is_founding = list(map(FOUNDED.__eq__, kinds))
+    foundings = list(compress(events, is_founding))
+    founding = dict(zip(compress(codes, is_founding), foundings, strict=True))
+    parents = list(map(_parent, map(_data, foundings)))  # (``or None`` below: see ``_founding``)
+    if len(founding) != len(foundings) or not set(map(type, parents)) <= {str, type(None)}:
+        return None
+    first_foundings = sum(is_founding[:cut])
+    parts = (events[:cut], events[cut:])
+    for part, units, above in zip(
+        parts, own, (set(parents[:first_foundings]), set(parents[first_foundings:])), strict=True
+    ):
+        # The foundings of the new ancestors of the part's units, from their parents up.
+        seen: set[str | None] = set(units)
+        while above:
+            code = above.pop()
+            if not code or code in seen or code not in founding:
+                continue
+            seen.add(code)
+            part.append(founding[code])
+            above.add(founding[code].data.get("parent"))
+    return parts
+
+
+_parent = methodcaller("get", "parent")
+
+
+def _goes_on_after(registry: Registry, events: list[Event]) -> bool:
+    """Whether ``registry`` holds every event and ``events`` all sort after its last one and
+    belong to no changeset undone (what ``fold_onwards`` checks, but for ids), without sorting
+    them: only the events of the first day are looked at."""
+    if registry._folder is None or registry.as_of is not None or not events:
+        return False
+    if registry.reverted and not registry.reverted.keys().isdisjoint(map(_changeset, events)):
+        return False
+    if not registry._last:
+        return True  # (no history)
+    first: str = min(map(_effective, events))
+    last = registry._last[:10]
+    if first != last:
+        return first > last
+    on_first = compress(events, map(first.__eq__, map(_effective, events)))
+    return min(map(sort_key, on_first)) > registry._last
+
+
+def onwards_ids_fit(registry: Registry, events: list[Event]) -> bool:
+    """Whether ``events`` hold no id twice and none ``registry`` has folded: what going on
+    with their parts (``onwards_parts``) needs beyond what going on with each part checks."""
+    folder = registry._folder
+    if folder is None:
+        return False
+    ids = set(map(_id, events))
+    return len(ids) == len(events) and ids.isdisjoint(folder.ids)
+
+
+_id = attrgetter("id")
+_changeset = attrgetter("changeset")
 
 
 def fold_series(

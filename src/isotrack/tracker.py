@@ -29,7 +29,7 @@ from isotrack.errors import (
     UsageError,
 )
 from isotrack.events import Changeset, Draft, Event
-from isotrack.storage import Snapshot, Store, corrupt
+from isotrack.storage import Aside, Snapshot, Store, corrupt
 from isotrack.text import has_control, matches, near_duplicates, nfc, normalise_code, quoted
 from isotrack.timeline import (
     Anomaly,
@@ -38,6 +38,8 @@ from isotrack.timeline import (
     edition_rank,
     fold,
     fold_onwards,
+    onwards_ids_fit,
+    onwards_parts,
     reverted_changesets,
     stage_change_problem,
 )
@@ -74,13 +76,17 @@ class Finding:
         return {"severity": self.severity, "unit": self.unit, "message": self.message}
 
 
-# A write's last check: the whole history folded with the new events; it raises if the write
-# must not land.
-Check = Callable[[], None]
+# What a write's last check does with the anomalies the new events would add to the history
+# (see ``added_anomalies``): it raises if the write must not land.
+Judge = Callable[[list[Anomaly]], None]
 
 # From this many new events on, a write's file is serialised and written by a child process
 # while the check runs (it costs a fork; below this, one after the other here is as fast).
 PARALLEL_CHECK_FROM = 20_000
+# The share of the new units whose events that check folds here when it can be parted (see
+# ``_check_aside``); the child folds the others once it has written the file, which takes
+# about half as long as folding them all.
+HERE_SHARE = 0.7
 
 
 @dataclass
@@ -90,8 +96,12 @@ class WriteRequest:
     ``build`` adds drafts (stamped into this write's changeset), or, for imports, ``kept``
     events that are written as they are: ids, changesets and recorded times kept. ``imports``
     names the changesets an event-file import brings in (undoing the import reverts them), and
-    ``check``, set by an import, replaces the usual last check with its own, which says where
-    in the file each problem comes from.
+    ``judge``, set by an import, replaces the usual refusal with its own, which says where in
+    the file each problem comes from. ``part_check``: a large write's check may be parted
+    between this process and the child that writes the file (see ``_check_aside``), which
+    pays where folding the new events takes clearly longer than writing them: a sheet's,
+    planned row by row (an event file's come in the order they are folded in, which folds
+    them about as fast as they are written).
     """
 
     events: list[Event]
@@ -102,7 +112,8 @@ class WriteRequest:
     kept: list[Event] = field(default_factory=list)
     kept_changesets: list[Changeset] = field(default_factory=list)
     imports: list[str] = field(default_factory=list)
-    check: Check | None = None
+    judge: Judge | None = None
+    part_check: bool = False
     new_id: Callable[[], str] = ev.new_id
     _changeset: str | None = None
     _at: dict[str, Registry] = field(default_factory=dict)
@@ -818,18 +829,21 @@ class Tracker:
             new_events = request.kept + ev.stamp(
                 request.drafts, changeset=changeset_id, recorded=self.now, ids=self.new_id
             )
-            if request.check is not None and request.drafts:
+            if request.judge is not None and request.drafts:
                 raise AssertionError("an import's own check does not see drafts")
-            check = request.check or self._anomaly_check(request, new_events, what)
-            request.check = None  # (the check may refer to the request: no cycle)
+            judge = request.judge or _refusal(what)
+            full, events = request.full, request.events
+            request.judge = None  # (the judge may refer to the request: no cycle)
             if not dry_run and len(new_events) >= PARALLEL_CHECK_FROM:
-                # Checked here while a child process writes the file (renamed into place once
-                # the check has passed), each taking about a second at 100,000 rows.
-                tx.before_commit = check
+                # Checked while a child process writes the file (renamed into place once the
+                # check has passed), each taking about a second at 100,000 rows.
                 tx.write_aside = True
+                tx.before_commit, tx.check_aside = _check_aside(
+                    full, events, new_events, judge, parted=request.part_check
+                )
             else:
-                check()
-            del check  # (before_commit holds it while it is needed)
+                judge(added_anomalies(full, events, new_events))
+            del judge, full, events  # (the transaction holds them while they are needed)
             changeset = Changeset(
                 id=changeset_id,
                 recorded=self.now.isoformat(timespec="microseconds"),
@@ -848,20 +862,6 @@ class Tracker:
         lifetime.keep(tx, new_events, self._snapshot, self._events, self._registries)
         self._snapshot, self._events, self._registries = None, None, {}
         return WriteResult(changeset, new_events, dry_run)
-
-    def _anomaly_check(self, req: WriteRequest, new: list[Event], what: str) -> Check:
-        """The usual last check: refuse a write that would add an anomaly to the history."""
-        full, events = req.full, req.events
-
-        def check() -> None:
-            added = added_anomalies(full, events, new)
-            if added:
-                more = f" (and {len(added) - 1} more)" if len(added) > 1 else ""
-                raise InvalidTransitionError(
-                    f"{what} would leave the records inconsistent: {added[0].message}{more}"
-                )
-
-        return check
 
     def _live(self, req: WriteRequest, code: str, on: date, *, ending: bool = False) -> UnitState:
         """The unit, which must exist on ``on``. Facts may be dated on the day a unit ends (they
@@ -987,7 +987,67 @@ def added_anomalies(full: Registry, events: list[Event], new: list[Event]) -> li
     after = fold_onwards(full, new)
     if after is None:
         after = fold([*events, *new])
+    return _added(after, before)
+
+
+def _added(after: Registry, before: set[tuple[str, str]]) -> list[Anomaly]:
     return [a for a in after.anomalies if a.key not in before and a.severity == "error"]
+
+
+def _refusal(what: str) -> Judge:
+    """The usual last check: refuse a write that would add an anomaly to the history."""
+
+    def judge(added: list[Anomaly]) -> None:
+        if added:
+            more = f" (and {len(added) - 1} more)" if len(added) > 1 else ""
+            raise InvalidTransitionError(
+                f"{what} would leave the records inconsistent: {added[0].message}{more}"
+            )
+
+    return judge
+
+
+def _check_aside(
+    full: Registry, events: list[Event], new: list[Event], judge: Judge, *, parted: bool
+) -> tuple[Callable[[], None], Aside | None]:
+    """A large write's last check, run while a child process writes the file: what runs
+    here (``before_commit``), and the part the child runs once it has written the file.
+
+    When it may be ``parted``, the new events can be (``onwards_parts``) and that child can
+    run, each process folds a part onwards from its own copy of ``full``: the larger part
+    here, the other there, with the check that parting holds (``onwards_ids_fit``). Both
+    finding nothing, the write goes on; otherwise (or if the child gave no answer) the history
+    is folded with all the new events here, to judge exactly what one fold of them all finds,
+    in its order.
+    """
+    from isotrack import forked
+
+    parts = onwards_parts(full, new, HERE_SHARE) if parted and forked.can_fork() else None
+    if parts is None:
+        return (lambda: judge(added_anomalies(full, events, new))), None
+    mine, theirs = parts
+    before = {a.key for a in full.anomalies}
+    found_here: list[list[Anomaly] | None] = []
+
+    def here() -> None:
+        after = fold_onwards(full, mine)
+        found_here.append(None if after is None else _added(after, before))
+
+    def there() -> bytes:
+        import pickle
+
+        after = fold_onwards(full, theirs) if onwards_ids_fit(full, new) else None
+        return pickle.dumps(None if after is None else _added(after, before))
+
+    def take(answer: bytes | None) -> None:
+        import pickle
+
+        found_there = pickle.loads(answer) if answer is not None else None
+        if found_here == [[]] and found_there == []:
+            return
+        judge(_added(fold([*events, *new]), before))
+
+    return here, Aside(there, take)
 
 
 def _find_changeset(
