@@ -628,10 +628,12 @@ class _SheetImport:
         self.specs.append((row.number, key, row.code, type_, on, data, level))
 
     def _found(self, row: _Row, key: str, on: date, data: dict[str, Any]) -> None:
-        self._add(row, key, ev.FOUNDED, on, data, self.depth(row.code))
+        # (``_add``, inlined: once per new unit)
+        self.specs.append((row.number, key, row.code, ev.FOUNDED, on, data, self.depth(row.code)))
 
     def _stage(self, row: _Row, key: str, on: date, data: dict[str, Any]) -> None:
-        self._add(row, key, ev.STAGE, on, data, 1 if data["stage"] == "lapsed" else 0)
+        level = 1 if data["stage"] == "lapsed" else 0
+        self.specs.append((row.number, key, row.code, ev.STAGE, on, data, level))
 
     def _plan_new(self, row: _Row) -> None:
         if row.name is None:
@@ -802,7 +804,16 @@ class _SheetImport:
         known = self._depth.get(code)
         if known is not None:
             return known
-        chain, parent = [code], self.row_of[code].parent if code in self.row_of else None
+        row = self.row_of.get(code)
+        parent = row.parent if row is not None else None
+        if parent is None or parent not in self.founded_on:
+            self._depth[code] = 0
+            return 0
+        above = self._depth.get(parent)
+        if above is not None:  # (the usual case: a sheet lists a unit after its parent)
+            self._depth[code] = above + 1
+            return above + 1
+        chain = [code]
         while parent is not None and parent in self.founded_on and parent not in chain:
             if parent in self._depth:
                 break
