@@ -247,14 +247,25 @@ def test_a_child_that_dies_half_way_through_the_file_leaves_it_to_be_written_her
 # A check in two parts: one here, one by the child once it has written the file
 
 
-def batch(db: Db, parents: dict[str, str | None]) -> Callable[[Any], None]:
+def batch(
+    db: Db, parents: dict[str, str | None], same: dict[str, str] | None = None
+) -> Callable[[Any], None]:
     """A write (``Tracker.write``'s ``build``) founding these units in 2020, in this order,
-    each with a stage, its check allowed to be parted (as a sheet's is)."""
+    each with a stage, its check allowed to be parted (as a sheet's is). The events' ids are
+    the unit's code and 0 or 1; ``same`` gives some the id of another."""
+    same = same or {}
 
     def build(req: Any) -> None:
         stamp = {"changeset": req.changeset, "recorded": db.now.isoformat()}
         req.kept = [
-            Event(id=f"{code}-{n}", unit=code, type=type_, on=on, data=data, **stamp)
+            Event(
+                id=same.get(f"{code}-{n}", f"{code}-{n}"),
+                unit=code,
+                type=type_,
+                on=on,
+                data=data,
+                **stamp,
+            )
             for code, parent in parents.items()
             for n, (type_, on, data) in enumerate(
                 [
@@ -328,6 +339,109 @@ def test_a_child_that_dies_in_its_part_of_the_check_leaves_the_check_to_here(
     db.tracker().write(batch(db, {"A": "M", "B": "A", "C": "M"}), dry_run=False)
     assert {u["code"] for u in db.units()} == {"M", "Y", "A", "B", "C"}
     assert len(parted) == 4  # (both parted, and the child died in its part each time)
+
+
+def test_a_parted_refusal_says_why_even_when_the_disk_is_full(
+    tmp_path: Path, children: list[int], parted: list[int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The child cannot write the file, so the command writes it: it checks everything first,
+    and the refusal says why rather than that the disk is full. A sheet whose new units make
+    a cycle passes the planning, is parted, and is refused by the fold."""
+    import errno
+
+    from isotrack import storage
+
+    def full(fd: int) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    db = hq(tmp_path / "db.json")
+    cycle = tmp_path / "cycle.csv"
+    cycle.write_text(
+        "code,name,kind,parent,date\n"
+        "A1,Đơn vị A1,agency,M,01/01/2020\n"
+        "A2,Đơn vị A2,agency,A3,01/01/2020\n"
+        "A3,Đơn vị A3,agency,A2,01/01/2020\n",
+        encoding="utf-8",
+    )
+    before = db.bytes()
+    monkeypatch.setattr(storage.os, "fsync", full)
+    with pytest.raises(InvalidTransitionError, match="Z: parent Y does not exist"):
+        db.tracker().write(batch(db, {"A": "M", "B": "A", "Z": "Y"}), dry_run=False)
+    with pytest.raises(ImportRowError) as caught:
+        db.imp(cycle)
+    assert caught.value.problems == [
+        ("row 4, column parent", "A3: parent A2 does not exist on 2020-01-01")
+    ]
+    assert parted == [4, 2, 3, 2]
+    assert db.bytes() == before
+
+
+def test_an_id_in_both_parts_is_refused_as_one_check_refuses(
+    tmp_path: Path, children: list[int], parted: list[int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """B's founding has the id of A's stage: one fold counts the id once (A's stage), so B's
+    stage comes before B exists; each part alone would find nothing (the child checks the
+    ids of all the new events)."""
+    refusals = []
+    for where in ("here", "beside"):
+        monkeypatch.setattr(tracker, "PARALLEL_CHECK_FROM", 10**9 if where == "here" else 0)
+        db = hq(tmp_path / f"{where}.json")
+        before = db.bytes()
+        with pytest.raises(InvalidTransitionError) as caught:
+            db.tracker().write(
+                batch(db, {"A": "M", "C": "M", "B": "M"}, same={"B-0": "A-1"}), dry_run=False
+            )
+        assert db.bytes() == before
+        refusals.append(str(caught.value))
+    assert parted == [4, 2]
+    assert refusals[0] == refusals[1]
+    assert "B: stage on 2020-06-01, but the unit does not exist then" in refusals[0]
+
+
+def test_a_problem_both_parts_find_is_listed_as_one_check_lists_it(
+    tmp_path: Path, children: list[int], parted: list[int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A, under Y (ended), in the first part; B, under A, in the second, which folds A's
+    founding too: both parts flag A, which one check flags once."""
+    refusals = []
+    for where in ("here", "beside"):
+        monkeypatch.setattr(tracker, "PARALLEL_CHECK_FROM", 10**9 if where == "here" else 0)
+        db = hq(tmp_path / f"{where}.json")
+        units = {"A": "Y", "C": "M", "D": "M", "B": "A"}
+        with pytest.raises(InvalidTransitionError) as caught:
+            db.tracker().write(batch(db, units), dry_run=False, what="this batch")
+        refusals.append(str(caught.value))
+    assert parted == [6, 3]
+    assert refusals[0] == refusals[1]
+    assert refusals[0].endswith("A: parent Y does not exist on 2020-01-01 (and 1 more)")
+
+
+def test_a_parted_write_goes_on_over_a_history_with_problems_and_folds_it_once(
+    tmp_path: Path, children: list[int], parted: list[int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The history already flags Q (a stage of a unit never founded): that is no new
+    problem. Both parts finding nothing, the command folds the whole history once (the
+    write's own fold): the parts are the check."""
+    db = hq(tmp_path / "db.json")
+    odd = Event("q1", "Q", ev.STAGE, "2019-01-01", db.now.isoformat(), "", {"stage": "planned"})
+
+    def write_odd(req: Any) -> None:
+        req.kept = [odd._replace(changeset=req.changeset)]
+        req.judge = lambda anomalies: None  # (written as it is)
+
+    db.tracker().write(write_odd, dry_run=False)
+    folds: list[int] = []
+    real = tracker.fold
+
+    def counted(*args: Any) -> Any:
+        folds.append(1)
+        return real(*args)
+
+    monkeypatch.setattr(tracker, "fold", counted)
+    db.tracker().write(batch(db, {"A": "M", "B": "A", "C": "M", "D": "C"}), dry_run=False)
+    assert parted == [6, 3]
+    assert len(folds) == 1
+    assert {u["code"] for u in db.units()} == {"M", "Y", "A", "B", "C", "D"}
 
 
 # The child process itself

@@ -508,6 +508,12 @@ def _added(history: list[Event], batch: list[Event]) -> set[Any]:
       _founding("C", "2021-01-01", "B")]),
     0.6,
 )  # C's part needs B's founding, and A's above it  # fmt: skip
+@example(
+    ([_founding("M", "2010-01-01", None)],
+     [_founding("A", "2020-06-01", "B"), _founding("B", "2020-01-01", "M"),
+      event("B", ev.STAGE, "2020-06-01", {"stage": "planned"})]),
+    0.3,
+)  # the first part ends with a founding whose parent is founded in the second  # fmt: skip
 def test_going_on_in_parts_finds_what_going_on_at_once_finds(
     history_and_batch: tuple[list[Event], list[Event]], share: float
 ) -> None:
@@ -551,6 +557,8 @@ def test_a_batch_is_parted_only_when_going_on_with_its_parts_can_be_trusted() ->
         _founding("B", "2021-01-01", "M"),  # B founded twice
     ):
         assert onwards_parts(fold(history), [*batch, other], 0.5) is None
+    again = _founding("B", "2021-01-01", "M")  # B founded twice, its events side by side
+    assert onwards_parts(fold(history), [*batch[:2], again, *batch[2:]], 0.5) is None
     assert onwards_parts(fold(history), [batch[1], *batch[2:], batch[0]], 0.5) is None  # B apart
     odd = _founding("D", "2020-01-01", None)._replace(data={"parent": ["M"]})
     assert onwards_parts(fold(history), [*batch, odd], 0.5) is None  # a parent not a code

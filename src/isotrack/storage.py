@@ -409,8 +409,9 @@ def _write_synced(path: str, write: Callable[[BinaryIO], object]) -> None:
 class Aside:
     """A part of a large write's check that the child writing the file runs once it has
     written it: ``run()`` there, its bytes handed to ``take`` here once ``before_commit`` has
-    run (``None`` if no child ran it to its end: the file was then written here, and ``take``
-    checks what the child would have). ``take`` may refuse the write by raising."""
+    run; ``None`` if no child ran it to its end, and then before the file is written here, so
+    that a refusal says why even if writing it fails. ``take`` may refuse the write by
+    raising."""
 
     run: Callable[[], bytes]
     take: Callable[[bytes | None], None]
@@ -427,7 +428,7 @@ def _fill_and_check(
     """``before_commit()`` (which may refuse the write by raising), then ``fill(temp)``; for a
     write ``aside``, the two at once: the file written by a child process (see
     ``isotrack.forked``) while ``before_commit`` runs in this one, and written here after all if
-    the child fails or cannot start; then ``also`` (see ``Aside``). Either way the checks have
+    the child fails or cannot start; and ``also`` (see ``Aside``). Either way the checks have
     passed and the file is written when this returns, and a refused write says why, even when
     the disk is full."""
     from isotrack import forked
@@ -441,10 +442,12 @@ def _fill_and_check(
         if before_commit is not None:
             before_commit()
         answer = child.answer() if child is not None else None
-        if answer is None:
+        if answer is None:  # written here: checked first, a refusal saying why (disk full)
+            if also is not None:
+                also.take(None)
             fill(temp)
-        if also is not None:
-            also.take(answer or None)
+        elif also is not None:
+            also.take(answer or None)  # (a pickle is never empty)
     finally:
         if child is not None:
             child.close()

@@ -261,8 +261,9 @@ def onwards_parts(
     move it, stay in their own part). ``None`` if the registry cannot go on with ``events``
     (see ``fold_onwards``: the caller checks their ids, with ``onwards_ids_fit``) or they
     cannot be parted so: an event reads another unit (a move, an ending, a target, an undo), a
-    unit's events are not side by side, a unit is founded twice, a parent is not a code, or
-    there are too few events. Each step is a pass in C: this runs before a large write's check.
+    unit has events on both sides of the cut, a unit is founded twice, a parent is not a code,
+    or there are too few events. Each step is a pass in C: this runs before a large write's
+    check.
     """
     kinds = list(map(_type, events))
     if not set(kinds) <= _OWN_UNIT or not _goes_on_after(registry, events):

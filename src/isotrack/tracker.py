@@ -83,9 +83,9 @@ Judge = Callable[[list[Anomaly]], None]
 # From this many new events on, a write's file is serialised and written by a child process
 # while the check runs (it costs a fork; below this, one after the other here is as fast).
 PARALLEL_CHECK_FROM = 20_000
-# The share of the new units whose events that check folds here when it can be parted (see
-# ``_check_aside``); the child folds the others once it has written the file, which takes
-# about half as long as folding them all.
+# The share of the new events that check folds here when it can be parted (up to the end of
+# a unit's: see ``_check_aside``); the child folds the others once it has written the file,
+# which takes about half as long as folding them all.
 HERE_SHARE = 0.7
 
 
