@@ -206,6 +206,37 @@ def test_export_errors(
     assert not (tmp_path / "units.csv").exists()
 
 
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["export", "{db}"],
+        ["export", "{db}", "--format", "csv"],
+        ["export", "{db}", "--format", "jsonl"],
+        ["export", "{db}.lock", "--format", "xlsx"],
+        ["export", "{db}.backups/old.json"],
+        ["export", "{link}"],
+        ["report", "--format", "json", "-o", "{db}"],
+        ["report", "--format", "html", "-o", "{link}"],
+    ],
+)
+def test_an_export_or_report_never_writes_over_the_database(
+    org: Cli, db_path: Path, tmp_path: Path, args: list[str]
+) -> None:
+    """Found trying the tool as a new user: `export` given the database's own name replaced
+    the history with a sheet."""
+    link = tmp_path / "the-same.json"
+    link.hardlink_to(db_path)
+    before = file_hash(db_path)
+    result = org(*(arg.format(db=db_path, link=link) for arg in args))
+    named = args[-1] if args[-1].startswith("{") else args[1]
+    assert (result.exit_code, result.stdout) == (1, "")
+    assert result.stderr == (
+        f"error: {named.format(db=db_path, link=link)} is the database (or one of its "
+        "files): write the export or report to another file\n"
+    )
+    assert file_hash(db_path) == before
+
+
 def test_a_failed_export_leaves_no_file_behind(
     org: Cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

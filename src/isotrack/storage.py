@@ -503,6 +503,16 @@ class Store:
     def exists(self) -> bool:
         return self.path.is_file()
 
+    def owns(self, path: Path) -> bool:
+        """Whether ``path`` is the database or one of its own files (the lock, a backup):
+        what no export or report may write over."""
+        where = Path(os.path.realpath(path))
+        if where in (self._target, self.lock_path) or self.backup_dir in where.parents:
+            return True
+        with suppress(OSError):  # (another name for the same file: a hard link)
+            return path.exists() and self._target.exists() and os.path.samefile(path, self._target)
+        return False
+
     # ---- backups
 
     @property

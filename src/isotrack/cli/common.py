@@ -58,6 +58,18 @@ class Env:
 
         return Store(self.db, lock_timeout=self.lock_timeout, backups=self.backups)
 
+    def output(self, path: Path) -> Path:
+        """``path``, a file a command is to write, unless it is the database or one of its own
+        files: writing there would replace the history with a sheet or a report."""
+        if self.store().owns(path):
+            from isotrack.errors import IsotrackError
+
+            raise IsotrackError(
+                f"{path} is the database (or one of its files): write the "
+                "export or report to another file"
+            )
+        return path
+
     def tracker(self) -> Tracker:
         from isotrack.tracker import Tracker
 

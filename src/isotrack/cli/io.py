@@ -108,6 +108,7 @@ def export(
     fmt = guess_format(file, format_)
     if events and fmt != "jsonl":
         raise UsageError(f"--events writes JSON lines: name the file .jsonl, not {fmt}")
+    e.output(file)
     tracker = e.tracker()
     with progress_bar(enabled=True) as progress:
         if fmt == "jsonl":

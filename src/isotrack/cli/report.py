@@ -52,6 +52,8 @@ def report(
         raise UsageError("a period view needs both --from and --to")
     if fmt == "xlsx" and output is None:
         raise UsageError("--format xlsx writes a file: give -o FILE.xlsx")
+    if output is not None:
+        e.output(output)
     day = e.date(as_of, what="--as-of")
     period = None
     if start is not None and end is not None:
