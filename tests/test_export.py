@@ -150,6 +150,32 @@ def test_under_and_as_of(org: Cli, tmp_path: Path) -> None:
     assert org("import", str(path)).lines[-1].startswith("nothing to change:")
 
 
+def test_an_export_under_a_unit_that_has_ended_says_so(
+    org: Cli, db_path: Path, tmp_path: Path
+) -> None:
+    """Found trying the tool as a new user: a snapshot under a unit that had ended was an empty
+    sheet, and said nothing. Its history is still there to export, and so is the snapshot
+    of a day when it existed."""
+    merged = org("unit", "merge", "EVIL", "--into", "QK2-LAOCAI", "--on", "01/06/2025")
+    assert merged.exit_code == 0, merged.stderr
+    before = file_hash(db_path)
+    path = tmp_path / "evil.csv"
+    result = org("export", str(path), "--under", "evil")
+    assert (result.exit_code, result.stdout) == (1, "")
+    assert result.stderr == (
+        "error: EVIL merged on 2025-06-01 (into QK2-LAOCAI): a snapshot holds the units that "
+        "exist on 2026-11-22; export it with an --as-of before that date, or its history with "
+        "--events\n"
+    )
+    assert not path.exists()
+    assert file_hash(db_path) == before
+    result = org("export", str(path), "--under", "evil", "--as-of", "31/05/2025")
+    assert result.stdout == f"wrote 1 unit to {path} (as of 2025-05-31)\n"  # (one unit)
+    events = tmp_path / "evil.jsonl"
+    result = org("export", str(events), "--under", "evil")
+    assert result.stdout == f"wrote 3 events in 3 changesets to {events}\n"
+
+
 def test_event_file_export(org: Cli, tmp_path: Path) -> None:
     path = tmp_path / "all.jsonl"
     result = org("export", str(path), "--events")

@@ -669,9 +669,18 @@ def export_snapshot(
     """Write the live units (under ``under``) as they stood on ``as_of``, one row each, in
     hierarchy order (a parent before its sub-units)."""
     units = tracker.list_units(as_of, under=under)
-    root = tracker.unit(under, as_of).code if under else None
+    root = tracker.unit(under, as_of) if under else None
     day = as_of.isoformat()
-    rows = [snapshot_row(unit, day, parent=unit.code != root) for unit in units]
+    if root is not None and root.ended is not None:
+        after = ", ".join(link.code for link in root.successors)
+        raise IsotrackError(
+            f"{root.code} {root.end_reason} on {root.ended}"
+            + (f" (into {after})" if after else "")
+            + f": a snapshot holds the units that exist on {day}; export it with an --as-of "
+            "before that date, or its history with --events"
+        )
+    top = root.code if root is not None else None
+    rows = [snapshot_row(unit, day, parent=unit.code != top) for unit in units]
     if fmt == "json":
         data = orjson.dumps(rows, option=orjson.OPT_SORT_KEYS | orjson.OPT_INDENT_2) + b"\n"
         write_atomic(path, lambda tmp: tmp.write_bytes(data))

@@ -14,6 +14,7 @@ from isotrack.errors import IsotrackError
 
 __all__ = [
     "InvalidCodeError",
+    "counted",
     "escaped",
     "fold",
     "matches",
@@ -37,6 +38,11 @@ _DIGITS_RE = re.compile(r"[0-9]+")
 
 class InvalidCodeError(IsotrackError):
     """A unit code with characters other than A-Z, 0-9 and - _ . /, or too long or empty."""
+
+
+def counted(number: int, noun: str) -> str:
+    """``number`` of a ``noun`` in English: "1 unit", "3 units" (nouns that take an "s")."""
+    return f"{number} {noun}" if number == 1 else f"{number} {noun}s"
 
 
 def quoted(s: object, limit: int = 60) -> str:

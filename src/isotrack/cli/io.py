@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from isotrack.cli.common import DRY_RUN_HELP, JSON_HELP, ON_HELP, echo, emit_json, env
+from isotrack.text import counted
 
 if TYPE_CHECKING:
     from isotrack.importer import ImportResult
@@ -117,8 +118,8 @@ def export(
             when = e.date(as_of, what="--as-of") if as_of else None
             written = export_events(tracker, file, as_of=when, under=under, progress=progress)
             echo(
-                f"wrote {len(written.events)} events in {len(written.changesets)} changesets "
-                f"to {file}"
+                f"wrote {counted(len(written.events), 'event')} in "
+                f"{counted(len(written.changesets), 'changeset')} to {file}"
             )
             return
         from isotrack.sheets import export_snapshot
@@ -127,7 +128,7 @@ def export(
         sheet = export_snapshot(
             tracker, file, fmt, as_of=day, under=under, lang=e.lang, progress=progress
         )
-    echo(f"wrote {sheet.rows} units to {file} (as of {day.isoformat()})")
+    echo(f"wrote {counted(sheet.rows, 'unit')} to {file} (as of {day.isoformat()})")
 
 
 def import_summary(result: ImportResult) -> Iterator[str]:
@@ -135,13 +136,13 @@ def import_summary(result: ImportResult) -> Iterator[str]:
     written = result.write
     if result.format == "jsonl":
         yield (
-            f"read {result.rows} events from {result.source}: "
+            f"read {counted(result.rows, 'event')} from {result.source}: "
             f"{result.rows - result.present} new, {result.present} already here"
         )
     else:
         yield (
-            f"read {result.rows} rows from {result.source} ({result.described}): "
-            f"{result.new_units} new units, {result.changed_units} changed, "
+            f"read {counted(result.rows, 'row')} from {result.source} ({result.described}): "
+            f"{counted(result.new_units, 'new unit')}, {result.changed_units} changed, "
             f"{result.unchanged_units} unchanged"
         )
         if result.ignored:
