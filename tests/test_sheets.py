@@ -268,6 +268,54 @@ def test_workbooks_in_the_wrong_clothes() -> None:
     )
 
 
+FORMULAS = {"E2": "2+3", "D3": "1+1"}
+
+
+def formula_workbook(stored: dict[str, str]) -> bytes:
+    """A workbook whose cells E2 and D3 are formulas, with the values in ``stored`` kept in
+    the file as Excel and LibreOffice keep them (openpyxl writes a formula with no value)."""
+    from openpyxl import Workbook
+
+    book = Workbook()
+    sheet = book.active
+    sheet.title = "đơn vị"
+    sheet.append(["code", "name", "kind", "tthc", "internal"])
+    sheet.append(["QK2", "Quân khu 2", "military-region", 3, "=" + FORMULAS["E2"]])
+    sheet.append(["QK3", "Quân khu 3", "military-region", "=" + FORMULAS["D3"], 4])
+    sheet.auto_filter.ref = "A1:E3"  # (<autoFilter>: an element that is not a formula)
+    written = io.BytesIO()
+    book.save(written)
+    out = io.BytesIO()
+    with zipfile.ZipFile(written) as source, zipfile.ZipFile(out, "w") as target:
+        for name in source.namelist():
+            data = source.read(name)
+            for cell, value in stored.items():
+                bare = f'<c r="{cell}"><f>{FORMULAS[cell]}</f><v /></c>'
+                data = data.replace(
+                    bare.encode(), bare.replace("<v />", f"<v>{value}</v>").encode()
+                )
+            target.writestr(name, data)
+    return out.getvalue()
+
+
+def test_formulas_are_read_by_their_stored_values_and_never_left_blank() -> None:
+    """Found trying the tool as a new user: a workbook written by a program that does not
+    calculate holds formulas with no value, which read as blank cells: their facts were
+    silently left out. Such a workbook is refused, naming the cells."""
+    sheet = read_sheet("f.xlsx", formula_workbook({"E2": "5", "D3": "2"}), "xlsx")
+    assert sheet.columns["tthc"] == [3, 2]
+    assert sheet.columns["internal"] == [5, 4]
+    with pytest.raises(IsotrackError) as error:
+        read_sheet("f.xlsx", formula_workbook({"E2": "5"}), "xlsx")
+    assert str(error.value) == (
+        "f.xlsx: cell D3 of sheet 'đơn vị' holds a formula whose value was never computed (the "
+        "workbook was written by a program that does not calculate); open it in Excel or "
+        "LibreOffice and save it again"
+    )
+    with pytest.raises(IsotrackError, match=r"^f\.xlsx: cells E2, D3 of sheet 'đơn vị' hold a "):
+        read_sheet("f.xlsx", formula_workbook({}), "xlsx")
+
+
 def test_a_zip_that_is_not_a_workbook() -> None:
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as archive:

@@ -401,6 +401,16 @@ def _xlsx_rows(source: str, data: bytes) -> Iterator[Sequence[Value]]:
                 break
         if chosen is None:
             return
+        uncomputed = _uncomputed(data, chosen.title) if _FORMULA.search(_worksheets_xml(data)) else []
+        if uncomputed:
+            more = f" and {len(uncomputed) - 5} more" if len(uncomputed) > 5 else ""
+            cells, hold = ("cells", "hold") if len(uncomputed) > 1 else ("cell", "holds")
+            raise IsotrackError(
+                f"{source}: {cells} {', '.join(uncomputed[:5])}{more} of sheet "
+                f"{quoted(chosen.title)} {hold} a formula whose value was never computed (the "
+                "workbook was written by a program that does not calculate); open it in Excel "
+                "or LibreOffice and save it again"
+            )
         chosen.reset_dimensions()
         yield from chosen.iter_rows(values_only=True)  # type: ignore[misc]
     except IsotrackError:
@@ -412,6 +422,40 @@ def _xlsx_rows(source: str, data: bytes) -> Iterator[Sequence[Value]]:
         ) from None
     finally:
         with suppress(Exception):
+            book.close()
+
+
+# A formula element in a worksheet's XML (``<f>``, ``<f t="shared" .../>``, perhaps prefixed).
+_FORMULA = re.compile(rb"<(?:\w+:)?f[\s>/]")
+
+
+def _worksheets_xml(data: bytes) -> bytes:
+    """The worksheets' XML of an XLSX workbook, joined (to look for formulas)."""
+    import zipfile
+
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        names = [n for n in archive.namelist() if n.startswith("xl/worksheets/")]
+        return b"".join(archive.read(name) for name in names if name.endswith(".xml"))
+
+
+def _uncomputed(data: bytes, title: str) -> list[str]:
+    """The cells of sheet ``title`` that hold a formula but no value: a workbook written by a
+    program that does not calculate (openpyxl, some exporters). Read as values, such a cell
+    is blank, and the fact it gives would be silently left out."""
+    from openpyxl import load_workbook
+
+    books = [load_workbook(io.BytesIO(data), read_only=True, data_only=d) for d in (False, True)]
+    try:
+        formulas, values = (book[title] for book in books)
+        found = []
+        rows = zip(formulas.iter_rows(), values.iter_rows(), strict=False)  # (the same rows)
+        for with_formulas, with_values in rows:
+            for cell, value in zip(with_formulas, with_values, strict=False):
+                if cell.data_type == "f" and value.value is None:
+                    found.append(cell.coordinate)
+        return found
+    finally:
+        for book in books:
             book.close()
 
 
