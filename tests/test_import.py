@@ -318,7 +318,7 @@ KINDS = (
 )
 FORMS = "(use 2025-06-14, 14/06/2025, 2030, today or -3m)"
 BAD_ROWS = [
-    ("row 2, column parent", "unknown unit 'QK9': it is neither in the database nor in this file"),
+    ("row 2, column parent", "unknown unit 'QK8': it is neither in the database nor in this file"),
     ("row 3, column stage_date",
      f"cannot read date '31/02/2025': day is out of range for month {FORMS}"),
     ("row 4, column tthc", "the count -3 is negative (a count is 0 to 1,000,000)"),
