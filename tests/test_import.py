@@ -299,6 +299,23 @@ def test_a_dry_run_writes_nothing(org: Db, tmp_path: Path) -> None:
     assert org.bytes() == before
 
 
+def test_a_csv_cell_longer_than_the_csv_modules_limit_is_a_problem_of_its_row(
+    org: Db, tmp_path: Path
+) -> None:
+    """Found trying the tool as a new user: a cell of 200,000 characters stopped the reading
+    (Python's csv module stops at 131,072) with a message naming no row and telling to save
+    the file as UTF-8, which it was."""
+    long = "x" * 200_000
+    path = sheet(tmp_path / "long.csv", [["QK2", "Quân khu 2", long]], ["code", "name", "scope"])
+    before = org.bytes()
+    with pytest.raises(ImportRowError) as caught:
+        org.imp(path)
+    assert caught.value.problems == [
+        ("row 2, column scope", "the text can have at most 500 characters (got 200000)")
+    ]
+    assert org.bytes() == before
+
+
 def test_every_bad_row_is_reported_and_nothing_written(org: Db) -> None:
     before = org.bytes()
     with pytest.raises(ImportRowError) as caught:
@@ -472,8 +489,17 @@ def test_rows_below_a_bad_new_parent_are_not_blamed_for_it(db: Db, tmp_path: Pat
 def test_header_only_and_blank_sheets(db: Db, tmp_path: Path) -> None:
     path = sheet(tmp_path / "empty.csv", [["", ""], []], ["Mã đơn vị", "Tên đơn vị"])
     result = db.imp(path)
-    assert result.write.note == "the 0 rows of empty.csv already match the database"
+    assert result.write.note == "empty.csv has no rows below its header: nothing to import"
     assert not db.path.exists()
+    units = tmp_path / "units.json"
+    units.write_text("[]", encoding="utf-8")
+    assert db.imp(units).write.note == "units.json has no units: nothing to import"
+    events = tmp_path / "events.jsonl"
+    events.write_bytes(b"")
+    assert db.imp(events).write.note == "events.jsonl holds no events: nothing to import"
+    one = sheet(tmp_path / "one.csv", [["QK2", "Quân khu 2", "military-region"]])
+    db.imp(one)
+    assert db.imp(one).write.note == "the 1 row of one.csv already matches the database"
 
 
 @settings(max_examples=25)
@@ -731,6 +757,34 @@ def test_conflicts_and_broken_lines_are_all_reported(
         (f"line {n + 10}", "not a valid event: 'recorded' is missing (an event file carries "
                            "complete events)"),
     ]  # fmt: skip
+
+
+def test_a_sheet_named_as_an_event_file_is_one_error_not_one_per_line(
+    org: Db, tmp_path: Path
+) -> None:
+    """Found trying the tool as a new user: a CSV sheet named .jsonl listed a 'not JSON'
+    problem for each of its lines."""
+    before = org.bytes()
+    for name, data in (
+        ("sheet.jsonl", (FIXTURES / "bad-rows.csv").read_bytes()),
+        ("units.jsonl", b'[{"code": "QK2"}]\n[{"code": "QK3"}]\n'),
+    ):
+        path = tmp_path / name
+        path.write_bytes(data)
+        with pytest.raises(IsotrackError) as caught:
+            org.imp(path)
+        assert not isinstance(caught.value, ImportRowError)
+        message = str(caught.value)
+        assert message.startswith(
+            f"{name} is not an event file: not one of its lines is an event or a changeset "
+            "(line 1: "
+        )
+        assert message.endswith(
+            "; an event file holds JSON lines, as 'isotrack export --events' writes them; "
+            "import a sheet as .csv, .xlsx or .json, or give --format"
+        )
+        assert "\n" not in message
+    assert org.bytes() == before
 
 
 def test_an_event_file_that_would_break_the_history(tmp_path: Path) -> None:

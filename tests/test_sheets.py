@@ -316,6 +316,20 @@ def test_formulas_are_read_by_their_stored_values_and_never_left_blank() -> None
         read_sheet("f.xlsx", formula_workbook({}), "xlsx")
 
 
+def test_an_opendocument_spreadsheet_is_refused_saying_what_to_do() -> None:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:  # as LibreOffice writes one: mimetype first
+        archive.writestr("mimetype", "application/vnd.oasis.opendocument.spreadsheet")
+        archive.writestr("content.xml", "<office:document-content/>")
+    for name, fmt in (("units.ods", "csv"), ("units.ods", "xlsx"), ("units.xlsx", "xlsx")):
+        with pytest.raises(IsotrackError) as error:
+            read_sheet(name, buffer.getvalue(), fmt)
+        assert str(error.value) == (
+            f"{name} is an OpenDocument spreadsheet (.ods), which isotrack does not read: save "
+            "it as .xlsx or as CSV UTF-8"
+        )
+
+
 def test_a_zip_that_is_not_a_workbook() -> None:
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as archive:

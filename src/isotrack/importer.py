@@ -954,9 +954,13 @@ def _import_sheet(
             new=work.new_units, changed=work.changed_units, unchanged=work.unchanged_units
         )
         if not new:
+            if not rows:
+                below = "units" if noun == "unit" else "rows below its header"
+                raise NothingToChange(f"{sheet.source} has no {below}: nothing to import")
             raise NothingToChange(
-                f"the {rows} row{'s' if rows != 1 else ''} of {sheet.source} already match the "
-                "database"
+                f"the {rows} rows of {sheet.source} already match the database"
+                if rows > 1
+                else f"the 1 row of {sheet.source} already matches the database"
             )
         req.kept, req.part_check = new, True
         req.judge = lambda anomalies: _refuse(sheet.source, found(anomalies), noun)
@@ -983,6 +987,16 @@ def _merge(
     tracker: Tracker, source: str, data: bytes, *, dry_run: bool, progress: Progress | None
 ) -> ImportResult:
     parsed = parse_event_file(data, progress)
+    if parsed.problems and not parsed.events and not parsed.changesets:
+        line, problem = parsed.problems[0]
+        if problem.startswith(("not JSON", "expected a JSON object")):
+            # A sheet given an event file's name: one line says so, not one per line.
+            raise IsotrackError(
+                f"{source} is not an event file: not one of its lines is an event or a "
+                f"changeset (line {line}: {problem}); an event file holds JSON lines, as "
+                "'isotrack export --events' writes them; import a sheet as .csv, .xlsx or "
+                ".json, or give --format"
+            )
     stats: dict[str, int] = {}
 
     def build(req: WriteRequest) -> None:
@@ -1073,7 +1087,13 @@ def _merge_plan(
 
 def _nothing_new(source: str, parsed: EventFile, full: Registry) -> str:
     count = len(parsed.events)
-    note = f"all {count} events of {source} are already in the database"
+    if not count:
+        return f"{source} holds no events: nothing to import"
+    note = (
+        f"all {count} events of {source} are already in the database"
+        if count > 1
+        else f"the 1 event of {source} is already in the database"
+    )
     undone = Counter(
         full.reverted[event.changeset]
         for _, event in parsed.events

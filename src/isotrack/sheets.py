@@ -257,6 +257,12 @@ def read_sheet(source: str, data: bytes, fmt: str) -> Sheet:
             f"{source} is an Excel 97-2003 workbook (.xls), which isotrack does not read: "
             "open it and save it as .xlsx or as CSV UTF-8"
         )
+    if data[:4] == b"PK\x03\x04" and b"application/vnd.oasis.opendocument" in data[:100]:
+        # (An OpenDocument file begins with its uncompressed "mimetype" entry.)
+        raise IsotrackError(
+            f"{source} is an OpenDocument spreadsheet (.ods), which isotrack does not read: "
+            "save it as .xlsx or as CSV UTF-8"
+        )
     if fmt == "json":
         return _read_json(source, data)
     if fmt == "xlsx":
@@ -313,7 +319,10 @@ def _halfway(text: str) -> int | None:
 
 
 def _csv_rows(source: str, text: str, delimiter: str) -> Iterator[list[str]]:
-    """The CSV's rows one at a time (a list of them all would double an import's memory)."""
+    """The CSV's rows one at a time (a list of them all would double an import's memory). A
+    cell may be as long as the text: too long a cell is the column's to refuse, by row."""
+    if len(text) > csv.field_size_limit():
+        csv.field_size_limit(len(text))
     try:
         yield from csv.reader(io.StringIO(text), delimiter=delimiter)
     except csv.Error as error:
@@ -401,7 +410,9 @@ def _xlsx_rows(source: str, data: bytes) -> Iterator[Sequence[Value]]:
                 break
         if chosen is None:
             return
-        uncomputed = _uncomputed(data, chosen.title) if _FORMULA.search(_worksheets_xml(data)) else []
+        uncomputed = (
+            _uncomputed(data, chosen.title) if _FORMULA.search(_worksheets_xml(data)) else []
+        )
         if uncomputed:
             more = f" and {len(uncomputed) - 5} more" if len(uncomputed) > 5 else ""
             cells, hold = ("cells", "hold") if len(uncomputed) > 1 else ("cell", "holds")
