@@ -316,6 +316,52 @@ def test_a_csv_cell_longer_than_the_csv_modules_limit_is_a_problem_of_its_row(
     assert org.bytes() == before
 
 
+def test_a_stage_that_cannot_go_back_is_reported_once_beside_a_consultant(
+    org: Db, tmp_path: Path
+) -> None:
+    """Found trying the tool as a new user: the row's consultant was written with the stage it
+    gave, which the history check refused again, on the row's other column."""
+    path = sheet(
+        tmp_path / "back.csv",
+        [["QK2", "building", "01/06/2024", "Vinacontrol"]],
+        ["code", "stage", "stage_date", "consultant"],
+    )
+    with pytest.raises(ImportRowError) as caught:
+        org.imp(path)
+    assert [where for where, _ in caught.value.problems] == ["row 2, column stage"]
+    assert "the stage cannot go back from 'announced' to 'building'" in str(caught.value)
+
+
+def test_new_units_whose_parents_make_a_cycle_are_reported_as_a_cycle(
+    org: Db, tmp_path: Path
+) -> None:
+    """Found trying the tool as a new user: the history check refused such a sheet, saying a
+    parent 'does not exist'. A unit below one of them waits for them (nothing is imported)."""
+    path = sheet(
+        tmp_path / "cycle.csv",
+        [
+            ["A1", "Đơn vị A1", "agency", "QK2"],
+            ["A2", "Đơn vị A2", "agency", "A3"],
+            ["A3", "Đơn vị A3", "agency", "A4"],
+            ["A4", "Đơn vị A4", "agency", "A2"],
+            ["A6", "Đơn vị A6", "agency", "A3"],
+            ["A7", "Đơn vị A7", "agency", "A7"],
+        ],
+        ["code", "name", "kind", "parent"],
+    )
+    before = org.bytes()
+    with pytest.raises(ImportRowError) as caught:
+        org.imp(path)
+    ring = "a unit cannot stand below itself"
+    assert caught.value.problems == [
+        ("row 3, column parent", f"its parents make a cycle (A2 → A3 → A4 → A2): {ring}"),
+        ("row 4, column parent", f"its parents make a cycle (A3 → A4 → A2 → A3): {ring}"),
+        ("row 5, column parent", f"its parents make a cycle (A4 → A2 → A3 → A4): {ring}"),
+        ("row 7, column parent", "a unit cannot be its own parent"),
+    ]
+    assert org.bytes() == before
+
+
 def test_every_bad_row_is_reported_and_nothing_written(org: Db) -> None:
     before = org.bytes()
     with pytest.raises(ImportRowError) as caught:

@@ -336,6 +336,7 @@ class _SheetImport:
         self.problems: list[Problem] = []
         self._code_at: dict[int, str] = {}  # row number -> the code it defines
         self._depth: dict[str, int] = {}
+        self._cycle: dict[str, list[str]] = {}  # new unit -> the cycle of parents it is in
         self.rows: list[_Row] = []
         self.row_of: dict[str, _Row] = {}
         self.row_number: dict[str, int] = {}  # once planning is done (see ``settle``)
@@ -627,9 +628,10 @@ class _SheetImport:
         stage it ends (same day, same rank: see ``_stage``)."""
         self.specs.append((row.number, key, row.code, type_, on, data, level))
 
-    def _found(self, row: _Row, key: str, on: date, data: dict[str, Any]) -> None:
-        # (``_add``, inlined: once per new unit)
-        self.specs.append((row.number, key, row.code, ev.FOUNDED, on, data, self.depth(row.code)))
+    def _found(self, row: _Row, key: str, on: date, data: dict[str, Any], level: int) -> None:
+        """Plan a founding; ``level``: the unit's ``depth`` (``_add``, inlined: once per new
+        unit)."""
+        self.specs.append((row.number, key, row.code, ev.FOUNDED, on, data, level))
 
     def _stage(self, row: _Row, key: str, on: date, data: dict[str, Any]) -> None:
         level = 1 if data["stage"] == "lapsed" else 0
@@ -646,6 +648,16 @@ class _SheetImport:
             )
         if row.parent is not None:
             self._parent_ok(row, row.parent)
+        level = self.depth(row.code)  # (which finds a cycle of new units' parents)
+        if self._cycle and row.code in self._cycle:
+            ring = self._cycle[row.code]
+            at = ring.index(row.code)
+            around = " → ".join([*ring[at:], *ring[:at], row.code])
+            self.problem(
+                row.number,
+                "parent",
+                f"its parents make a cycle ({around}): a unit cannot stand below itself",
+            )
         if row.bad:
             return
         founded = self.founded_on[row.code]
@@ -654,11 +666,11 @@ class _SheetImport:
         if parent_founded is not None and parent_founded > founded:
             # Founded before its parent: it was moved there later. A snapshot holds no earlier
             # parent, so it stands alone until its parent is founded, then moves under it.
-            self._found(row, key, founded, {"name": row.name, "kind": row.kind})
+            self._found(row, key, founded, {"name": row.name, "kind": row.kind}, level)
             self._add(row, "parent", ev.MOVED, parent_founded, {"parent": row.parent})
         else:
             data = {"name": row.name, "kind": row.kind, "parent": row.parent}
-            self._found(row, key, founded, data)
+            self._found(row, key, founded, data, level)
         row_on = row.date or self.on
         stage_on = row.stage_date or row_on
         stage_data: dict[str, Any] = {}
@@ -738,9 +750,10 @@ class _SheetImport:
         stage_on = row.stage_date or row_on
         then = at(stage_on)
         stage_data: dict[str, Any] = {}
-        writes_stage = False
+        writes_stage = refused = False
         if row.stage is not None and row.stage != then.stage:
             problem = stage_change_problem(then.stage, row.stage)
+            refused = problem is not None
             if problem:
                 since = f" since {then.stage_since}" if then.stage_since else ""
                 self.problem(
@@ -796,7 +809,8 @@ class _SheetImport:
                 self._add_edition(row, edition_on, stage_on if writes_stage else None, stage_data)
         if writes_stage:
             key = "stage_date" if row.stage_date else "stage"
-            stage = row.stage or then.stage
+            # (A stage refused above is not written with the rest: it is reported once.)
+            stage = then.stage if refused else row.stage or then.stage
             self._stage(row, key, stage_on, {"stage": stage, **stage_data})
 
     def depth(self, code: str) -> int:
@@ -819,6 +833,9 @@ class _SheetImport:
                 break
             chain.append(parent)
             parent = self.row_of[parent].parent
+        ring = chain[chain.index(parent) :] if parent in chain else []
+        if len(ring) > 1:  # the walk came back: parents in a ring (one: its own parent)
+            self._cycle.update((unit, ring) for unit in ring)
         base = self._depth[parent] + 1 if parent is not None and parent in self._depth else 0
         for offset, unit in enumerate(reversed(chain)):
             self._depth[unit] = base + offset
