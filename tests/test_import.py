@@ -297,6 +297,11 @@ def test_a_dry_run_writes_nothing(org: Db, tmp_path: Path) -> None:
     assert result.write.dry_run
     assert [e.type for e in result.write.events] == [ev.FOUNDED, ev.STAGE]
     assert org.bytes() == before
+    # Into a database that does not exist (a mistyped --db): no file, no lock, no folder.
+    missing = Db(tmp_path / "no" / "such" / "db.json")
+    result = missing.imp(FIXTURES / "excel-csv-utf8-semicolon.csv", dry_run=True)
+    assert len(result.write.events) == 12
+    assert not (tmp_path / "no").exists()
 
 
 def test_a_csv_cell_longer_than_the_csv_modules_limit_is_a_problem_of_its_row(

@@ -736,14 +736,28 @@ class Store:
             ) from None
 
     @contextmanager
-    def transaction(self, *, create: bool = True) -> Iterator[Transaction]:
+    def transaction(self, *, create: bool = True, dry_run: bool = False) -> Iterator[Transaction]:
         """Lock the database, read it once, let the caller change it, write it once.
 
         If the block raises, nothing is written and the exception propagates. A missing file is
         an error unless ``create`` (then the transaction starts from an empty database, and the
         file is written only if something is inserted). A file in an older schema is migrated and
-        written back when the transaction ends.
+        written back when the transaction ends. A ``dry_run`` of a missing file starts from an
+        empty database without making its folder or its lock: it leaves no trace, and it must
+        insert nothing.
         """
+        if dry_run and create and not self._target.exists():
+            from tinydb import TinyDB
+
+            doc = _empty_document()
+            tx = Transaction(_snapshot(doc, ""), TinyDB(doc, storage=_MemoryStorage))
+            try:
+                yield tx
+            finally:
+                tx._open = False
+            if tx.changed:
+                raise RuntimeError("a dry run inserted records")  # (a bug: nothing is written)
+            return
         with self._open(create=create, write_if_new=False) as tx:
             yield tx
 

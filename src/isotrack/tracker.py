@@ -813,7 +813,7 @@ class Tracker:
         create: bool = False,
     ) -> WriteResult:
         """Run one write: ``create`` lets it make the database file if there is none."""
-        with self.store.transaction(create=create) as tx:
+        with self.store.transaction(create=create, dry_run=dry_run) as tx:
             events = _parse_events(tx.snapshot.table("events"), self.store)
             changesets = _parse(
                 Changeset.from_record, tx.snapshot.table("changesets"), "changeset", self.store
