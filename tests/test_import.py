@@ -232,6 +232,13 @@ def test_a_json_units_counts_keep_its_own_order_of_keys(db: Db, tmp_path: Path) 
     with pytest.raises(ImportRowError) as info:
         db.imp(path)
     assert "unit 1, key internal: B" in str(info.value)
+    flag = [{"code": "B", "tthc": True}]
+    path.write_bytes(orjson.dumps(flag))
+    with pytest.raises(ImportRowError) as info:
+        db.imp(path)
+    assert info.value.problems == [  # (as JSON writes it: a user saw Python's 'True')
+        ("unit 1, key tthc", "'true' is not a count: write a whole number from 0 to 1,000,000")
+    ]
 
 
 def test_a_new_unit_reported_as_lapsed(db: Db, tmp_path: Path) -> None:
@@ -944,6 +951,15 @@ def test_cli_unreadable_files(
     result = cli("import", str(path))
     assert (result.exit_code, result.stdout, result.stderr) == (1, "", message + "\n")
     assert file_hash(db_path) == before
+    # With --json, the same refusal on stdout, as a problem of the file as a whole.
+    as_json = cli("import", str(path), "--json")
+    assert (as_json.exit_code, as_json.stderr) == (1, message + "\n")
+    assert json.loads(as_json.stdout) == {
+        "imported": False,
+        "problems": [{"where": "file", "message": message.removeprefix("error: ")}],
+        "source": name,
+    }
+    assert file_hash(db_path) == before
 
 
 def test_cli_missing_file_and_bad_format(cli: Cli, tmp_path: Path) -> None:
@@ -956,6 +972,10 @@ def test_cli_missing_file_and_bad_format(cli: Cli, tmp_path: Path) -> None:
         2,
         "error: unknown format 'ods': use csv, xlsx, json, jsonl\n",
     )
+    usage = cli("import", str(path), "--format", "ods", "--json")  # (a usage error: no JSON)
+    assert (usage.exit_code, usage.stdout) == (2, "")
+    bad_date = cli("import", str(path), "--on", "31/02/2024", "--json")  # (nor an option's)
+    assert (bad_date.exit_code, bad_date.stdout) == (1, "")
 
 
 def test_cli_undo_takes_the_whole_import_back(cli: Cli) -> None:

@@ -1199,7 +1199,9 @@ def _consultant(value: Value) -> str:
 
 def _count(value: Value) -> int:
     if isinstance(value, bool):
-        raise _Bad(f"{quoted(value)} is not a count: write a whole number from 0 to {MAX_COUNT:,}")
+        raise _Bad(  # (as the file writes it: JSON's true, a spreadsheet's TRUE)
+            f"{quoted(_text(value))} is not a count: write a whole number from 0 to {MAX_COUNT:,}"
+        )
     if isinstance(value, float):
         if not value.is_integer():
             raise _Bad(f"{value:g} is not a whole number (a count is 0 to {MAX_COUNT:,})")

@@ -47,22 +47,25 @@ def import_(
         isotrack import qk2-events.jsonl
     """
     e = env(ctx)
-    from isotrack.errors import ImportRowError
+    from isotrack.errors import ImportRowError, IsotrackError, UsageError
     from isotrack.importer import import_file
 
+    day = e.date(on, what="--on")
     try:
         with progress_bar(enabled=not json) as progress:
             result = import_file(
-                e.tracker(),
-                file,
-                fmt=format_,
-                on=e.date(on, what="--on"),
-                dry_run=dry_run,
-                progress=progress,
+                e.tracker(), file, fmt=format_, on=day, dry_run=dry_run, progress=progress
             )
     except ImportRowError as error:
         if json:
             emit_json(error.to_json())
+        raise
+    except UsageError:
+        raise
+    except IsotrackError as error:
+        if json:  # (the file as a whole: unreadable, in another encoding, missing...)
+            problem = {"where": "file", "message": str(error)}
+            emit_json({"source": file.name, "imported": False, "problems": [problem]})
         raise
     if json:
         emit_json(result.to_json())
