@@ -309,6 +309,12 @@ def test_a_dry_run_writes_nothing(org: Db, tmp_path: Path) -> None:
     result = missing.imp(FIXTURES / "excel-csv-utf8-semicolon.csv", dry_run=True)
     assert len(result.write.events) == 12
     assert not (tmp_path / "no").exists()
+    # Nor the migration of a database of an older schema (here a plain TinyDB file).
+    older = Db(tmp_path / "older.json")
+    older.path.write_text('{"_default": {}}', encoding="utf-8")
+    result = older.imp(FIXTURES / "excel-csv-utf8-semicolon.csv", dry_run=True)
+    assert len(result.write.events) == 12
+    assert older.path.read_text(encoding="utf-8") == '{"_default": {}}'
 
 
 def test_a_csv_cell_longer_than_the_csv_modules_limit_is_a_problem_of_its_row(

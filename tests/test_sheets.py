@@ -298,6 +298,45 @@ def formula_workbook(stored: dict[str, str]) -> bytes:
     return out.getvalue()
 
 
+MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+
+
+def edited(data: bytes, replacements: dict[str, str]) -> bytes:
+    """The workbook ``data`` with texts of its first worksheet's XML replaced."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(data)) as source, zipfile.ZipFile(out, "w") as target:
+        for name in source.namelist():
+            content = source.read(name)
+            if name == "xl/worksheets/sheet1.xml":
+                for old, new in replacements.items():
+                    assert old.encode() in content
+                    content = content.replace(old.encode(), new.encode())
+            target.writestr(name, content)
+    return out.getvalue()
+
+
+def test_how_a_formula_without_a_value_is_told_from_one_with_a_value() -> None:
+    """Found by a review: a formula whose value is empty text (Excel's =IF(...,"",...)) has
+    an empty value, and is read as blank; a wrong recorded size of the sheet, a shared formula
+    and a prefixed element hide no formula without a value."""
+    base = formula_workbook({"E2": "5", "D3": "2"})
+    empty_text = edited(
+        base,
+        {'<c r="D3"><f>1+1</f><v>2</v></c>': '<c r="D3" t="str"><f>IF(1=1,"","x")</f><v></v></c>'},
+    )
+    assert read_sheet("f.xlsx", empty_text, "xlsx").columns["tthc"] == [3, None]
+    for hidden in (
+        {'<dimension ref="A1:E3" />': '<dimension ref="A1" />', "<v>2</v>": "<v />"},
+        {"<f>1+1</f><v>2</v>": '<f t="shared" ref="D3:D3" si="0">1+1</f><v />'},
+        {
+            '<c r="D3"><f>1+1</f><v>2</v></c>': '<x:c r="D3"><x:f>1+1</x:f></x:c>',
+            "<worksheet ": f'<worksheet xmlns:x="{MAIN}" ',
+        },
+    ):
+        with pytest.raises(IsotrackError, match=r"^f\.xlsx: cell D3 of sheet"):
+            read_sheet("f.xlsx", edited(base, hidden), "xlsx")
+
+
 def test_formulas_are_read_by_their_stored_values_and_never_left_blank() -> None:
     """Found trying the tool as a new user: a workbook written by a program that does not
     calculate holds formulas with no value, which read as blank cells: their facts were

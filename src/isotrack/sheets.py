@@ -410,9 +410,7 @@ def _xlsx_rows(source: str, data: bytes) -> Iterator[Sequence[Value]]:
                 break
         if chosen is None:
             return
-        uncomputed = (
-            _uncomputed(data, chosen.title) if _FORMULA.search(_worksheets_xml(data)) else []
-        )
+        uncomputed = _uncomputed(data, getattr(chosen, "_worksheet_path", None))
         if uncomputed:
             more = f" and {len(uncomputed) - 5} more" if len(uncomputed) > 5 else ""
             cells, hold = ("cells", "hold") if len(uncomputed) > 1 else ("cell", "holds")
@@ -436,38 +434,46 @@ def _xlsx_rows(source: str, data: bytes) -> Iterator[Sequence[Value]]:
             book.close()
 
 
-# A formula element in a worksheet's XML (``<f>``, ``<f t="shared" .../>``, perhaps prefixed).
+# In a worksheet's XML: a formula element (``<f>``, ``<f t="shared" .../>``, perhaps prefixed),
+# the end of a cell, a cell's type and reference, and a value.
 _FORMULA = re.compile(rb"<(?:\w+:)?f[\s>/]")
+_CELL_END = re.compile(rb"</(?:\w+:)?c>")
+_CELL_TYPE = re.compile(rb'\st="(\w+)"')
+_CELL_REF = re.compile(rb'\sr="([A-Z]+[0-9]+)"')
+_VALUE = re.compile(rb"<(?:\w+:)?v>[^<]")
 
 
-def _worksheets_xml(data: bytes) -> bytes:
-    """The worksheets' XML of an XLSX workbook, joined (to look for formulas)."""
+def _uncomputed(data: bytes, path: str | None) -> list[str]:
+    """The cells of the worksheet at ``path`` in the workbook (every worksheet if its path is
+    unknown) that hold a formula but no value: a workbook written by a program that does not
+    calculate (openpyxl, some exporters). Read as values, such a cell is blank, and the fact
+    it gives would be silently left out. (A formula whose value is text may be empty text.)
+    One pass over the sheet's XML, from formula to formula: most sheets have none."""
     import zipfile
 
     with zipfile.ZipFile(io.BytesIO(data)) as archive:
-        names = [n for n in archive.namelist() if n.startswith("xl/worksheets/")]
-        return b"".join(archive.read(name) for name in names if name.endswith(".xml"))
-
-
-def _uncomputed(data: bytes, title: str) -> list[str]:
-    """The cells of sheet ``title`` that hold a formula but no value: a workbook written by a
-    program that does not calculate (openpyxl, some exporters). Read as values, such a cell
-    is blank, and the fact it gives would be silently left out."""
-    from openpyxl import load_workbook
-
-    books = [load_workbook(io.BytesIO(data), read_only=True, data_only=d) for d in (False, True)]
-    try:
-        formulas, values = (book[title] for book in books)
-        found = []
-        rows = zip(formulas.iter_rows(), values.iter_rows(), strict=False)  # (the same rows)
-        for with_formulas, with_values in rows:
-            for cell, value in zip(with_formulas, with_values, strict=False):
-                if cell.data_type == "f" and value.value is None:
-                    found.append(cell.coordinate)
+        names = archive.namelist()
+        wanted = path.lstrip("/") if path else ""
+        sheets = [wanted] if wanted in names else [n for n in names if "worksheets/" in n]
+        found: list[str] = []
+        for name in sheets:
+            xml = archive.read(name)
+            at = 0
+            while formula := _FORMULA.search(xml, at):
+                end = _CELL_END.search(xml, formula.end())
+                if end is None:
+                    break
+                start = max(
+                    xml.rfind(b"<c ", 0, formula.start()), xml.rfind(b":c ", 0, formula.start())
+                )
+                head = xml[start : xml.find(b">", start)]
+                kind = _CELL_TYPE.search(head)
+                text = kind is not None and kind[1] in (b"str", b"inlineStr")
+                if not text and not _VALUE.search(xml, formula.end(), end.start()):
+                    ref = _CELL_REF.search(head)
+                    found.append(ref[1].decode() if ref else "?")
+                at = end.end()
         return found
-    finally:
-        for book in books:
-            book.close()
 
 
 def _reason(error: Exception) -> str:

@@ -742,9 +742,9 @@ class Store:
         If the block raises, nothing is written and the exception propagates. A missing file is
         an error unless ``create`` (then the transaction starts from an empty database, and the
         file is written only if something is inserted). A file in an older schema is migrated and
-        written back when the transaction ends. A ``dry_run`` of a missing file starts from an
-        empty database without making its folder or its lock: it leaves no trace, and it must
-        insert nothing.
+        written back when the transaction ends, but by a ``dry_run``, which writes nothing and
+        must insert nothing: of a missing file, it starts from an empty database without making
+        its folder or its lock.
         """
         if dry_run and create and not self._target.exists():
             from tinydb import TinyDB
@@ -758,11 +758,13 @@ class Store:
             if tx.changed:
                 raise RuntimeError("a dry run inserted records")  # (a bug: nothing is written)
             return
-        with self._open(create=create, write_if_new=False) as tx:
+        with self._open(create=create, write_if_new=False, dry_run=dry_run) as tx:
             yield tx
 
     @contextmanager
-    def _open(self, *, create: bool, write_if_new: bool) -> Iterator[Transaction]:
+    def _open(
+        self, *, create: bool, write_if_new: bool, dry_run: bool = False
+    ) -> Iterator[Transaction]:
         from tinydb import TinyDB
 
         directory = self._target.parent
@@ -793,7 +795,9 @@ class Store:
                 yield tx
             finally:
                 tx._open = False
-            if tx.changed or must_write:
+            if dry_run and tx.changed:
+                raise RuntimeError("a dry run inserted records")  # (a bug: nothing is written)
+            if (tx.changed or must_write) and not dry_run:  # (a dry run migrates nothing)
                 self._write(storage.data, tx)
 
     def initialise(self) -> bool:
