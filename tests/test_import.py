@@ -364,6 +364,9 @@ def test_new_units_whose_parents_make_a_cycle_are_reported_as_a_cycle(
             ["A4", "Đơn vị A4", "agency", "A2"],
             ["A6", "Đơn vị A6", "agency", "A3"],
             ["A7", "Đơn vị A7", "agency", "A7"],
+            ["B5", "Đơn vị B5", "agency", "B2"],  # below a cycle, listed before it
+            ["B2", "Đơn vị B2", "", "B3"],  # in a cycle, and bad for another reason too
+            ["B3", "Đơn vị B3", "agency", "B2"],
         ],
         ["code", "name", "kind", "parent"],
     )
@@ -376,6 +379,9 @@ def test_new_units_whose_parents_make_a_cycle_are_reported_as_a_cycle(
         ("row 4, column parent", f"its parents make a cycle (A3 → A4 → A2 → A3): {ring}"),
         ("row 5, column parent", f"its parents make a cycle (A4 → A2 → A3 → A4): {ring}"),
         ("row 7, column parent", "a unit cannot be its own parent"),
+        ("row 9, column kind", "B2 is not in the database: a new unit needs a kind"),
+        ("row 9, column parent", f"its parents make a cycle (B2 → B3 → B2): {ring}"),
+        ("row 10, column parent", f"its parents make a cycle (B3 → B2 → B3): {ring}"),
     ]
     assert org.bytes() == before
 
@@ -849,6 +855,21 @@ def test_a_sheet_named_as_an_event_file_is_one_error_not_one_per_line(
         )
         assert "\n" not in message
     assert org.bytes() == before
+
+
+def test_an_event_file_of_objects_that_are_not_events_lists_each_line(
+    org: Db, tmp_path: Path
+) -> None:
+    """JSON lines, but not events: each line's problem (the file is one, only when not one
+    of its lines is JSON)."""
+    path = tmp_path / "odd.jsonl"
+    path.write_bytes(b'{"record": "unit", "code": "QK2"}\n{"record": "unit", "code": "QK3"}\n')
+    with pytest.raises(ImportRowError) as caught:
+        org.imp(path)
+    assert caught.value.problems == [
+        ("line 1", "unknown record 'unit'"),
+        ("line 2", "unknown record 'unit'"),
+    ]
 
 
 def test_an_event_file_that_would_break_the_history(tmp_path: Path) -> None:
