@@ -504,6 +504,57 @@ COMMAND_NAMES = frozenset(("init", "unit", "qms", "procedures", "target", "check
                            "import", "export", "log", "undo", "doctor", "db"))  # fmt: skip
 
 
+# The options that take a value: "--json" after one of them is that value, not the flag
+# (a generated line that dropped an option's value: "unit list --match --json").
+_TAKES_VALUE = frozenset(
+    [
+        "--on",
+        "--as-of",
+        "--kind",
+        "--under",
+        "--stage",
+        "--match",
+        "--name",
+        "--parent",
+        "--basis",
+        "--into",
+        "--successor",
+        "--edition",
+        "--consultant",
+        "--model",
+        "--decision",
+        "--scope",
+        "--findings",
+        "--tthc",
+        "--internal",
+        "--product",
+        "--reach",
+        "--share",
+        "--by",
+        "--unit",
+        "--with-stage",
+        "--successors",
+        "--freeze-on",
+        "--source",
+        "--from",
+        "--to",
+        "--format",
+        "-o",
+        "--output",
+        "--limit",
+        "--db",
+        "--lang",
+    ]
+)
+
+
+def _json_asked(args: Sequence[str]) -> bool:
+    return any(
+        arg == "--json" and (at == 0 or args[at - 1] not in _TAKES_VALUE)
+        for at, arg in enumerate(args)
+    )
+
+
 def check_outcome(
     arena: Arena,
     args: Sequence[str],
@@ -533,7 +584,7 @@ def check_outcome(
         report_only = command in (["doctor"], ["check"]) and not result.stderr
         if not report_only:
             assert _stderr_is_one_clear_message(result), (shown, result.stderr[-2000:])
-    elif "--json" in args and not {"-h", "--help", "--version", "-o", "--output"} & set(args):
+    elif _json_asked(args) and not {"-h", "--help", "--version", "-o", "--output"} & set(args):
         json.loads(result.stdout)
     FIGURES["inputs_accepted"] += result.exit_code == 0
     if result.exit_code == 0 and after != before and after is not None:
@@ -786,6 +837,7 @@ def examples(factor: int) -> settings:
 @example(args=["report", "--from", "2030", "--to", "2020"], env={})
 @example(args=["qms", "stage", "BT", "applying"], env={"ISOTRACK_LOCK_TIMEOUT": "nan"})
 @example(args=["target", "install", "\n"], env={})  # a name printed raw broke the message
+@example(args=["unit", "list", "--match", "--json"], env={})  # --json: --match's value
 def test_generated_command_lines(arena: Arena, args: list[str], env: dict[str, str]) -> None:
     arena.reset(arena.seed)
     result = arena.invoke(args, env)
