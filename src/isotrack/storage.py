@@ -23,7 +23,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager, nullcontext, suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from itertools import islice
@@ -746,18 +746,6 @@ class Store:
         must insert nothing: of a missing file, it starts from an empty database without making
         its folder or its lock.
         """
-        if dry_run and create and not self._target.exists():
-            from tinydb import TinyDB
-
-            doc = _empty_document()
-            tx = Transaction(_snapshot(doc, ""), TinyDB(doc, storage=_MemoryStorage))
-            try:
-                yield tx
-            finally:
-                tx._open = False
-            if tx.changed:
-                raise RuntimeError("a dry run inserted records")  # (a bug: nothing is written)
-            return
         with self._open(create=create, write_if_new=False, dry_run=dry_run) as tx:
             yield tx
 
@@ -768,9 +756,13 @@ class Store:
         from tinydb import TinyDB
 
         directory = self._target.parent
-        if not create and not self._target.exists():
+        missing = not self._target.exists()
+        if missing and not create:
             raise self._missing()  # before the lock: a failed command leaves no lock file behind
-        if not directory.is_dir():
+        # A dry run of a database not made yet: nothing to guard and nothing to write, so no
+        # folder and no lock file made for it either.
+        trace = not (dry_run and missing)
+        if trace and not directory.is_dir():
             try:
                 directory.mkdir(mode=0o700, parents=True, exist_ok=True)
             except OSError as exc:
@@ -778,8 +770,9 @@ class Store:
                     f"cannot create the directory {directory} for the database: "
                     f"{exc.strerror or exc}"
                 ) from None
-        with self._lock():
-            self._remove_stale_temp_files()
+        with self._lock() if trace else nullcontext():
+            if trace:
+                self._remove_stale_temp_files()
             data = self._read_bytes()
             if data is None:
                 if not create:
