@@ -218,18 +218,14 @@ def fold_onwards(registry: Registry, events: list[Event]) -> Registry | None:
     ``registry`` is used up: its units move on with the new events.
     """
     folder = registry._folder
-    if folder is None or registry.as_of is not None:
+    if folder is None or _undo_or_target(set(map(_type, events))):
         return None
-    if _undo_or_target(set(map(_type, events))):
+    if not _goes_on_after(registry, events):
         return None
-    new_ids = {event.id for event in events}
-    if len(new_ids) != len(events) or not new_ids.isdisjoint(folder.ids):
-        return None  # an event already folded, or given twice: fold counts each id once
-    if registry.reverted and any(event.changeset in registry.reverted for event in events):
+    new_ids = _new_ids(folder, events)
+    if new_ids is None:
         return None
     ordered = sorted(events, key=sort_key)
-    if ordered and sort_key(ordered[0]) <= registry._last:
-        return None
     registry._folder = None
     folder.ids |= new_ids
     folder.apply_all(ordered)
@@ -273,7 +269,7 @@ def onwards_parts(
     while cut < len(codes) and codes[cut] == codes[cut - 1]:
         cut += 1
     own = (set(codes[:cut]), set(codes[cut:]))
-    if cut == len(codes) or not own[0].isdisjoint(own[1]):
+    if cut >= len(codes) or not own[0].isdisjoint(own[1]):
         return None
     is_founding = list(map(FOUNDED.__eq__, kinds))
     foundings = list(compress(events, is_founding))
@@ -303,14 +299,15 @@ _parent = methodcaller("get", "parent")
 
 def _goes_on_after(registry: Registry, events: list[Event]) -> bool:
     """Whether ``registry`` holds every event and ``events`` all sort after its last one and
-    belong to no changeset undone (what ``fold_onwards`` checks, but for ids), without sorting
-    them: only the events of the first day are looked at."""
-    if registry._folder is None or registry.as_of is not None or not events:
+    belong to no changeset undone: with their ids (``_new_ids``), what going on with them
+    needs (``fold_onwards``, ``onwards_parts``). Without sorting them: only the events of
+    the first day are looked at."""
+    if registry._folder is None or registry.as_of is not None:
         return False
     if registry.reverted and not registry.reverted.keys().isdisjoint(map(_changeset, events)):
-        return False
-    if not registry._last:
-        return True  # (no history)
+        return False  # (an event of a changeset undone: a fold leaves it out)
+    if not registry._last or not events:
+        return True  # (no history, or nothing to go on with)
     first: str = min(map(_effective, events))
     last = registry._last[:10]
     if first != last:
@@ -323,10 +320,14 @@ def onwards_ids_fit(registry: Registry, events: list[Event]) -> bool:
     """Whether ``events`` hold no id twice and none ``registry`` has folded: what going on
     with their parts (``onwards_parts``) needs beyond what going on with each part checks."""
     folder = registry._folder
-    if folder is None:
-        return False
+    return folder is not None and _new_ids(folder, events) is not None
+
+
+def _new_ids(folder: _Folder, events: list[Event]) -> set[str] | None:
+    """The ids of ``events``, if none is given twice or already folded (a fold counts each id
+    once: going on would apply it again)."""
     ids = set(map(_id, events))
-    return len(ids) == len(events) and ids.isdisjoint(folder.ids)
+    return ids if len(ids) == len(events) and ids.isdisjoint(folder.ids) else None
 
 
 _id = attrgetter("id")
