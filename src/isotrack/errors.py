@@ -79,12 +79,11 @@ class ImportRowError(IsotrackError):
     what is wrong. Nothing is written when a file has any."""
 
     def __init__(self, source: str, problems: list[tuple[str, str]], places: int, noun: str):
-        def count(n: int, word: str) -> str:
-            return f"{n} {word}" + ("" if n == 1 else "s")
+        from isotrack.text import counted  # (here: isotrack.text imports this module)
 
         head = (
-            f"{source}: nothing was imported: {count(len(problems), 'problem')} in "
-            f"{count(places, noun)}"
+            f"{source}: nothing was imported: {counted(len(problems), 'problem')} in "
+            f"{counted(places, noun)}"
         )
         super().__init__("\n".join([head, *(f"  {where}: {what}" for where, what in problems)]))
         self.source = source

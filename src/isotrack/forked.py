@@ -53,7 +53,7 @@ def can_fork() -> bool:
 
 
 class Forked:
-    """``run()`` started in a child process; ``finish`` or ``answer`` waits for it to end.
+    """``run()`` started in a child process; ``answer`` waits for it to end.
 
     The child keeps none of the files it inherited: it puts ``/dev/null`` on its standard
     streams and closes every other one (the database's lock among them, so that the lock is
@@ -120,11 +120,6 @@ class Forked:
                 _, status = os.waitpid(pid, 0)
             self._pid = None
         return b"".join(chunks) if status == 0 else None
-
-    def finish(self, fallback: Callable[[], object]) -> None:
-        """Wait for the child to end; run ``fallback()`` here if it did not finish ``run()``."""
-        if self.answer() is None:
-            fallback()
 
     def close(self) -> None:
         """End the child if it still runs (the work stopped before it needed it)."""
