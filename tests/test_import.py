@@ -1003,6 +1003,12 @@ def test_cli_missing_file_and_bad_format(cli: Cli, tmp_path: Path) -> None:
     assert (usage.exit_code, usage.stdout) == (2, "")
     bad_date = cli("import", str(path), "--on", "31/02/2024", "--json")  # (nor an option's)
     assert (bad_date.exit_code, bad_date.stdout) == (1, "")
+    damaged = tmp_path / "damaged.json"
+    damaged.write_bytes(b"[1, 2]")
+    refused = cli("--db", str(damaged), "import", str(path), "--json")
+    assert refused.exit_code == 1
+    assert [p["where"] for p in json.loads(refused.stdout)["problems"]] == ["database"]
+    assert damaged.read_bytes() == b"[1, 2]"
 
 
 def test_cli_undo_takes_the_whole_import_back(cli: Cli) -> None:

@@ -47,7 +47,13 @@ def import_(
         isotrack import qk2-events.jsonl
     """
     e = env(ctx)
-    from isotrack.errors import ImportRowError, IsotrackError, UsageError
+    from isotrack.errors import (
+        CatalogError,
+        DatabaseError,
+        ImportRowError,
+        IsotrackError,
+        UsageError,
+    )
     from isotrack.importer import import_file
 
     day = e.date(on, what="--on")
@@ -63,8 +69,16 @@ def import_(
     except UsageError:
         raise
     except IsotrackError as error:
-        if json:  # (the file as a whole: unreadable, in another encoding, missing...)
-            problem = {"where": "file", "message": str(error)}
+        if json:  # (the file as a whole: unreadable, in another encoding, missing; or the
+            # database or the catalog the import needs)
+            where = (
+                "database"
+                if isinstance(error, DatabaseError)
+                else "catalog"
+                if isinstance(error, CatalogError)
+                else "file"
+            )
+            problem = {"where": where, "message": str(error)}
             emit_json({"source": file.name, "imported": False, "problems": [problem]})
         raise
     if json:
